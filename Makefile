@@ -1,0 +1,51 @@
+# CLEAR Workbooks. `make` (or `make help`) lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON_SYSTEM ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: help demo test test-fast lint format bench data clean-data clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP) ## generate the default synthetic PCN and print its realism profile
+	$(VENV)/bin/clearlib data synth default
+	$(VENV)/bin/clearlib data profile default
+
+test: $(STAMP) lint ## lint, then every test (what CI runs)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+
+test-fast: $(STAMP) ## the tests, without the slow ones
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not slow"
+
+lint: $(STAMP) ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## print speed and memory figures (benchmarks/), not part of `make test`
+	$(PY) benchmarks/bench_synth.py
+
+data: $(STAMP) ## generate the default and ICS datasets (cached under datasets/synthetic/)
+	$(VENV)/bin/clearlib data synth default
+	$(VENV)/bin/clearlib data synth ics
+
+clean-data: ## delete generated datasets (they are remade on demand)
+	find datasets/synthetic -mindepth 1 -maxdepth 1 -type d ! -name specs -exec rm -rf {} +
+
+clean: clean-data ## delete the virtual environment and caches too
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
