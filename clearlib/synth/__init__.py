@@ -1,0 +1,6 @@
+"""Synthetic PCN and ICS datasets from declarative population specs."""
+
+from clearlib.synth._generate import generate_pcn
+from clearlib.synth._spec import PracticeSpec, Spec, available_specs, load_spec
+
+__all__ = ["PracticeSpec", "Spec", "available_specs", "generate_pcn", "load_spec"]

@@ -1,0 +1,822 @@
+"""Generate one PCN's tables from a spec: the pure, seeded core of ``clearlib.synth``.
+
+``generate_pcn(spec, pcn_code, seed)`` returns every table of one PCN. Calibration runs once
+per spec (and process) on a national reference population, so a practice's figures follow its
+own age and deprivation mix rather than being forced to the national ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from clearlib import reference
+from clearlib._config import WINDOW_START
+from clearlib.synth import _model as m
+from clearlib.synth._practices import pcn_name
+from clearlib.synth._spec import PracticeSpec, Spec
+
+__all__ = ["Calibration", "calibrate", "generate_pcn", "published_quintile_ratios"]
+
+NONE = np.iinfo(np.int64).max  # "no date" while dates are whole days
+MODES = ("face_to_face", "telephone", "video_online", "home_visit")
+STATUSES = ("attended", "dna", "cancelled")
+HOSPITAL_TYPES = ("ae", "emergency_admission", "elective_admission", "outpatient")
+SMOKING = ("never", "ex", "current")
+
+
+# ---------------------------------------------------------------------------------------------
+# Published targets from the CSV beside FACTS.md
+# ---------------------------------------------------------------------------------------------
+def published_quintile_ratios(csv_path: str | None = None) -> dict[str, float]:
+    """Crude prevalence in IMD deciles 1-2 over deciles 9-10, per QOF register (QOF 2019/20)."""
+    from clearlib._config import REFERENCE_DIR
+
+    path = csv_path or (REFERENCE_DIR / "qof_2019_20_prevalence_by_imd_decile.csv")
+    df = pd.read_csv(path)
+    df = df[df["imd_overall"].str.fullmatch(r"\d+")]  # England's deciles; Wales is listed apart
+    df = df.assign(imd_overall=df["imd_overall"].astype(int))
+    q1 = df[df["imd_overall"] <= 2].groupby("group_code")[["register", "list"]].sum()
+    q5 = df[df["imd_overall"] >= 9].groupby("group_code")[["register", "list"]].sum()
+    ratio = (q1["register"] / q1["list"]) / (q5["register"] / q5["list"])
+    return {k: float(v) for k, v in ratio.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration on a national reference population
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calibration:
+    """Values solved so that a national-shaped population meets the spec's targets."""
+
+    condition_coef: dict[str, tuple[float, float]]  # register -> (intercept, deprivation slope)
+    frailty_scale: float
+    appointment_scale: float
+    dna_intercept: float
+    emergency_scale: float
+    ae_scale: float
+    elective_scale: float
+    outpatient_scale: float
+
+
+REFERENCE_PER_DECILE = 12_000
+
+
+def _reference_people(params: dict[str, Any], rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
+    d = params["deprivation"]
+    win = m.window_of(params)
+    out = []
+    for decile in range(1, 11):
+        share = d["share_65_plus_decile1"] + (d["share_65_plus_decile10"] - d["share_65_plus_decile1"]) * (decile - 1) / 9
+        out.append(m.draw_people(params, rng, REFERENCE_PER_DECILE, decile, share, "town", win))
+    return out
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    keys = [k for k in parts[0] if k != "ethnicity_labels"]
+    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+
+def _solve_condition(parts_r: np.ndarray, dep: np.ndarray, q1: np.ndarray, q5: np.ndarray, prev: float, ratio: float) -> tuple[float, float]:
+    def eqs(x: np.ndarray) -> list[float]:
+        p = m.sigmoid(parts_r + x[0] + x[1] * dep)
+        return [np.log(p.mean() / prev), np.log(p[q1].mean() / p[q5].mean() / ratio)]
+
+    sol = optimize.root(eqs, x0=[-1.0, 0.1], method="hybr")
+    return float(sol.x[0]), float(sol.x[1])
+
+
+@cache
+def _calibrate_cached(digest: str, params_json: str) -> Calibration:  # noqa: ARG001 (digest keys the cache)
+    import json
+
+    params = json.loads(params_json)
+    return _calibrate(params)
+
+
+def calibrate(spec: Spec) -> Calibration:
+    """Solve the spec's free scales on a national reference population (cached per spec)."""
+    import json
+
+    return _calibrate_cached(spec.digest(), json.dumps(spec.params, sort_keys=True, default=str))
+
+
+def _calibrate(params: dict[str, Any]) -> Calibration:
+    rng = np.random.default_rng(12345)
+    win = m.window_of(params)
+    p = _concat(_reference_people(params, rng))
+    n = len(p["age"])
+    dep = p["dep"]
+    q1, q5 = p["imd"] <= 2, p["imd"] >= 9
+    ratios = published_quintile_ratios()
+    parts = m.condition_logit_parts(params, p)
+    regs = params["conditions"]["registers"]
+    coef = {
+        code: _solve_condition(parts[code], dep, q1, q5, regs[code]["prevalence"], ratios[code])
+        for code in m.REGISTER_CODES
+    }
+    has = m.draw_conditions(parts, coef, dep, rng)
+    beds = int(round(params["hospital"].get("reference_care_home_beds_per_1000", 7.0) * n / 1000))
+    m.draw_households(params, rng, p, has, beds)
+    n_ltc = has.sum(axis=1)
+    logf = m.frailty_log_propensity(params, p, n_ltc)
+    owner, _cls, stopped = _draw_medicines(params, rng, p, has, logf)
+    poly = np.bincount(owner[~stopped], minlength=n) >= 5
+    base = _implied_deficits(params, rng, p, has, poly)
+    old = p["age"] >= 65
+    u = rng.random((int(old.sum()), len(params["frailty"]["other_deficits"])))
+    target_fit = params["frailty"]["target_shares_65_plus"]["fit"]
+    fit_max = params["frailty"]["category_max_deficits"]["fit"]
+    base_old = base[old].sum(axis=1)
+
+    def fit_share(log_scale: float) -> float:
+        extra = m.other_deficit_matrix(params, logf[old], np.exp(log_scale), u).sum(axis=1)
+        return float(((base_old + extra) <= fit_max).mean()) - target_fit
+
+    log_scale = optimize.brentq(fit_share, -12, 4, xtol=1e-4)
+    scale = float(np.exp(log_scale))
+    others = _other_deficits(params, rng, logf, scale, p["age"])
+    n_def = (base | others).sum(axis=1)
+
+    a = params["appointments"]
+    appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def)
+    appt_scale = a["per_patient_per_year"] / appt_rel.mean()
+
+    h = params["hospital"]
+    em_rel = _emergency_relative_rate(params, p, n_ltc, n_def)
+    em_scale = h["emergency_admissions_per_person_year"] / em_rel.mean()
+    ae_rel, el_rel, op_rel = _other_hospital_relative_rates(p, has, n_ltc)
+    ae_only = h["ae_per_person_year"] - h["ae_via_admission_share"] * h["emergency_admissions_per_person_year"]
+
+    # DNA intercept: solve on the reference population's own appointments
+    sub = rng.random(n) < 0.25
+    ps = {k: v[sub] for k, v in p.items()}
+    exposure_lo = np.full(int(sub.sum()), win.start, dtype=np.int64)
+    exposure_hi = np.full(int(sub.sum()), win.end, dtype=np.int64)
+    appts = _appointments(
+        params, rng, ps, has[sub], n_def[sub], poly[sub], appt_rel[sub] * appt_scale,
+        exposure_lo, exposure_hi, win, dna_intercept=None,
+    )
+    booked = appts["status"] != 2
+    x = appts["dna_logit"][booked]
+    target_dna = a["dna_share"]
+    dna_intercept = optimize.brentq(lambda b: m.sigmoid(x + b).mean() - target_dna, -12, 4)
+    return Calibration(
+        condition_coef=coef,
+        frailty_scale=scale,
+        appointment_scale=float(appt_scale),
+        dna_intercept=float(dna_intercept),
+        emergency_scale=float(em_scale),
+        ae_scale=float(ae_only / ae_rel.mean()),
+        elective_scale=float(h["elective_per_person_year"] / el_rel.mean()),
+        outpatient_scale=float(h["outpatient_per_person_year"] / op_rel.mean()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps shared by calibration and generation
+# ---------------------------------------------------------------------------------------------
+def _draw_medicines(params, rng, p, has, logf):
+    """Repeat medicines: (owner, class index, stopped in window) for each repeat."""
+    med = params["medications"]
+    classes = m.medicine_classes(params)
+    cidx = {c: i for i, c in enumerate(classes)}
+    owners, cls = [], []
+    for code, pairs in med["by_condition"].items():
+        j = m.REGISTER_CODES.index(code)
+        idx = np.flatnonzero(has[:, j])
+        for name, share in pairs:
+            take = idx[rng.random(len(idx)) < share]
+            owners.append(take)
+            cls.append(np.full(len(take), cidx[name]))
+    lam = m.interp(p["age"], med["other_mean_knots_age"], med["other_mean_knots"]) * np.exp(0.5 * np.clip(logf, -4, 3))
+    k = rng.poisson(lam)
+    own = np.repeat(np.arange(len(k)), k)
+    other = np.asarray([cidx[c] for c in med["other_classes"]])
+    owners.append(own)
+    cls.append(other[rng.integers(0, len(other), len(own))])
+    owner = np.concatenate(owners)
+    c = np.concatenate(cls)
+    key = np.unique(owner.astype(np.int64) * 1000 + c)
+    owner, c = (key // 1000).astype(np.int64), (key % 1000).astype(np.int64)
+    stopped = rng.random(len(owner)) < med["stop_share"]
+    return owner, c, stopped
+
+
+def _implied_deficits(params, rng, p, has, poly) -> np.ndarray:
+    """Deficits implied by registers, household facts and polypharmacy (people × 36)."""
+    n = len(p["age"])
+    d = np.zeros((n, len(m.DEFICIT_CODES)), dtype=bool)
+    for code, deficit in m.REGISTER_DEFICIT.items():
+        d[:, m.DEFICIT_INDEX[deficit]] |= has[:, m.REGISTER_CODES.index(code)]
+    d[:, m.DEFICIT_INDEX["housebound"]] |= p["housebound"]
+    d[:, m.DEFICIT_INDEX["requirement_for_care"]] |= p["care_home"] | (p["housebound"] & (rng.random(n) < 0.5))
+    d[:, m.DEFICIT_INDEX["social_vulnerability"]] |= p["lives_alone"] & (p["age"] >= 65) & (rng.random(n) < 0.35)
+    d[:, m.DEFICIT_INDEX["polypharmacy"]] |= poly
+    return d
+
+
+def _other_deficits(params, rng, logf, scale, age) -> np.ndarray:
+    names = list(params["frailty"]["other_deficits"])
+    u = rng.random((len(logf), len(names)))
+    u[age < 18] = 1.0  # eFI is a measure for adults; children carry none of these
+    drawn = m.other_deficit_matrix(params, logf, scale, u)
+    out = np.zeros((len(logf), len(m.DEFICIT_CODES)), dtype=bool)
+    for j, name in enumerate(names):
+        out[:, m.DEFICIT_INDEX[name]] = drawn[:, j]
+    return out
+
+
+def _appointment_relative_rate(params, p, n_ltc, n_def) -> np.ndarray:
+    a = params["appointments"]
+    age = p["age"]
+    rel = m.interp(age, a["rate_knots_age"], a["rate_knots"])
+    female_adult = (~p["male"]) & (age >= 15) & (age < 65)
+    rel = rel * np.where(female_adult, a["female_ratio"], 1.0)
+    rel = rel * (1 + a["per_condition"]) ** n_ltc * (1 + a["per_deficit"]) ** n_def
+    rel = rel * np.exp(a["deprivation"] * p["dep"]) * np.where(p["care_home"], 1 + a["care_home"], 1.0)
+    return rel
+
+
+def _emergency_relative_rate(params, p, n_ltc, n_def) -> np.ndarray:
+    h = params["hospital"]
+    rel = m.interp(p["age"], h["emergency_rate_knots_age"], h["emergency_rate_knots"])
+    rel = rel * (1 + h["emergency_per_deficit"] * n_def) * (1 + h["emergency_per_condition"]) ** n_ltc
+    rel = rel * np.exp(h["emergency_deprivation"] * p["dep"]) * np.where(p["care_home"], 1 + h["emergency_care_home"], 1.0)
+    return rel
+
+
+def _other_hospital_relative_rates(p, has, n_ltc):
+    age = p["age"]
+    ae = np.interp(age, [0, 5, 18, 30, 50, 70, 85, 100], [1.3, 0.7, 1.1, 1.0, 0.8, 0.9, 1.5, 1.7]) * np.exp(0.3 * p["dep"])
+    can = has[:, m.REGISTER_CODES.index("CAN")]
+    el = np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.2, 0.4, 0.7, 1.3, 1.8, 1.3, 0.8]) * (1 + 1.5 * can) * 1.08**n_ltc
+    op = np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.5, 0.5, 0.8, 1.2, 1.6, 1.3, 1.0]) * 1.15**n_ltc * (1 + 1.0 * can)
+    return ae, el, op
+
+
+def _role_probabilities(params, p, has, n_ltc, n_def, poly) -> np.ndarray:
+    """Each person's chance that an appointment is with each role (people × roles)."""
+    shares = params["appointments"]["roles"]["shares"]
+    roles = list(shares)
+    age = p["age"]
+    reg = {c: has[:, m.REGISTER_CODES.index(c)] for c in ("DEP", "MH", "DM", "OB", "RA")}
+    frail = n_def >= 9
+    mult = {
+        "practice_nurse": (1 + 0.35 * n_ltc) * np.where(age < 1, 3.0, 1.0),
+        "hca": 1 + 0.2 * n_ltc,
+        "nursing_associate": 1 + 0.2 * n_ltc,
+        "clinical_pharmacist": 1 + 2.0 * poly,
+        "pharmacy_technician": 1 + 2.0 * poly,
+        "mental_health_practitioner": (1 + 4.0 * (reg["DEP"] | reg["MH"])) * (age >= 16),
+        "splw": (1 + 1.5 * p["lives_alone"] + 0.5 * (p["dep"] > 0.3)) * (age >= 16),
+        "health_wellbeing_coach": (1 + 1.5 * reg["OB"] + 1.0 * reg["DM"]) * (age >= 16),
+        "care_coordinator": (1 + 3.0 * frail + 2.0 * p["care_home"]) * (age >= 16),
+        "fcp": (1 + 0.8 * reg["RA"]) * (age >= 16),
+        "dietitian": 1 + 2.0 * (reg["OB"] | reg["DM"]),
+        "podiatrist": (1 + 3.0 * reg["DM"]) * (age >= 16),
+        "occupational_therapist": 1 + 2.0 * frail,
+        "paramedic": 1 + 1.0 * p["housebound"],
+        "advanced_practitioner": 1 + 1.0 * p["housebound"] + 1.5 * p["care_home"],
+        "physician_associate": np.ones(len(age)),
+    }
+    n = len(age)
+    gp_share = np.where(p["care_home"], shares["gp"] * 0.8, shares["gp"])
+    w = np.zeros((n, len(roles)))
+    for j, r in enumerate(roles):
+        if r == "gp":
+            continue
+        w[:, j] = shares[r] * mult.get(r, 1.0)
+    w *= ((1 - gp_share) / w.sum(axis=1))[:, None]
+    w[:, roles.index("gp")] = gp_share
+    return w
+
+
+def _choose_rows(rng, prob_rows: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """For each event, a column drawn from its owner's probability row."""
+    cum = np.cumsum(prob_rows, axis=1, dtype=np.float32)
+    cum /= cum[:, -1:]
+    u = rng.random(len(owner), dtype=np.float32)
+    out = np.empty(len(owner), dtype=np.int64)
+    # process in chunks so memory stays small on big PCNs
+    step = 500_000
+    for s in range(0, len(owner), step):
+        o = owner[s : s + step]
+        out[s : s + step] = (cum[o] < u[s : s + step, None]).sum(axis=1)
+    return np.minimum(out, prob_rows.shape[1] - 1)
+
+
+def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_intercept):
+    """Appointments for a set of people over their registered days in the window."""
+    a = params["appointments"]
+    n_ltc = has.sum(axis=1)
+    heter = rng.gamma(a["heterogeneity_shape"], 1 / a["heterogeneity_shape"], len(rate))
+    exposure = np.maximum(hi - lo + 1, 0) / m.YEAR
+    lam = rate * heter * exposure / (1 - a["cancelled_share"])
+    k = rng.poisson(lam)
+    weights = m.day_weights(params, win)
+    owner, days = m.sample_days(rng, weights, win, lo, hi, k)
+    ne = len(owner)
+    roles = list(a["roles"]["shares"])
+    role = _choose_rows(rng, _role_probabilities(params, p, has, n_ltc, n_def, poly), owner)
+
+    # mode by role; people at home or in care homes are often seen there
+    modes = np.empty(ne, dtype=np.int8)
+    for j, r in enumerate(roles):
+        sel = role == j
+        mix = np.asarray(a["modes"][r], dtype=float)
+        modes[sel] = np.searchsorted(np.cumsum(mix) / mix.sum(), rng.random(int(sel.sum())), side="right")
+    at_home = (p["housebound"] | p["care_home"])[owner]
+    visiting = np.isin(role, [roles.index(r) for r in m.HOME_VISITING_ROLES if r in roles])
+    home = at_home & visiting & (rng.random(ne) < np.where(p["care_home"][owner], 0.55, 0.35))
+    modes[home] = 3
+    modes = np.minimum(modes, 3)
+
+    # national category by role, then overrides for home visits and care homes
+    cat_index = {c: i for i, c in enumerate(m.CATEGORIES)}
+    cats = np.empty(ne, dtype=np.int8)
+    for j, r in enumerate(roles):
+        sel = np.flatnonzero(role == j)
+        table = m.ROLE_CATEGORIES[r]
+        probs = np.asarray(list(table.values()))
+        pick = np.searchsorted(np.cumsum(probs) / probs.sum(), rng.random(len(sel)), side="right")
+        cats[sel] = np.asarray([cat_index[c] for c in table])[np.minimum(pick, len(table) - 1)]
+    in_care_home = p["care_home"][owner]
+    cats[home & ~in_care_home] = cat_index["home_visit"]
+    ch_visit = home & in_care_home
+    cats[ch_visit] = np.where(rng.random(int(ch_visit.sum())) < 0.6, cat_index["care_home_round"], cat_index["care_home_visit"])
+    cc = in_care_home & (role == roles.index("care_coordinator"))
+    cats[cc] = cat_index["care_home_assessment"]
+    medrev = poly[owner] & (role == roles.index("clinical_pharmacist")) & (rng.random(ne) < 0.3)
+    cats[medrev] = cat_index["medication_review"]
+
+    # lead time: acute categories are mostly booked the same day
+    lt = a["lead_time"]
+    acute = np.isin(cats, [cat_index[c] for c in m.ACUTE_CATEGORIES])
+    bands = np.asarray(lt["bands_days"])
+    band = np.where(
+        acute,
+        np.searchsorted(np.cumsum(lt["acute"]), rng.random(ne), side="right"),
+        np.searchsorted(np.cumsum(lt["planned"]), rng.random(ne), side="right"),
+    )
+    band = np.minimum(band, len(bands) - 1)
+    lead = bands[band, 0] + np.floor(rng.random(ne) * (bands[band, 1] - bands[band, 0] + 1)).astype(np.int64)
+
+    # status: cancelled at random; DNA more likely with long waits, deprivation, young adults
+    dna_cfg = a["dna"]
+    age_e = p["age"][owner]
+    dna_logit = (
+        dna_cfg["per_week_of_lead_time"] * lead / 7
+        + dna_cfg["deprivation"] * p["dep"][owner]
+        + dna_cfg["young_adult"] * ((age_e >= 16) & (age_e < 36))
+    )
+    status = np.zeros(ne, dtype=np.int8)
+    status[rng.random(ne) < a["cancelled_share"]] = 2
+    u = rng.random(ne)
+    if dna_intercept is not None:
+        status[(status == 0) & (u < m.sigmoid(dna_logit + dna_intercept))] = 1
+    return {"owner": owner, "day": days, "role": role, "mode": modes, "category": cats, "lead": lead, "status": status, "dna_logit": dna_logit}
+
+
+# ---------------------------------------------------------------------------------------------
+# One practice
+# ---------------------------------------------------------------------------------------------
+def _seed_for(seed: int, code: str) -> np.random.Generator:
+    h = int.from_bytes(hashlib.sha256(code.encode()).digest()[:8], "little")
+    return np.random.default_rng([int(seed), h])
+
+
+def _lifecycle(params, rng, p, n_def, win):
+    """Registration, death and leaving, as whole days (NONE where it did not happen)."""
+    n = len(p["age"])
+    mort = params["mortality"]
+    fr = params["frailty"]["category_max_deficits"]
+    hr = mort["frailty_hazard_ratio"]
+    cat_hr = np.where(n_def <= fr["fit"], hr["fit"], np.where(n_def <= fr["mild"], hr["mild"], np.where(n_def <= fr["moderate"], hr["moderate"], hr["severe"])))
+    pal = p["palliative"]
+    age_start = p["age"] - win.days / m.YEAR
+    q = m.interp(np.maximum(age_start, 0), mort["knots_age"], mort["knots_annual_prob"], log=True)
+    # frailty hazard ratios apply to adults; scaled so the population total follows the life table
+    rel = np.where(p["age"] >= 50, cat_hr / 1.6, 1.0) * np.where(pal, 6.0, 1.0)
+    years = win.days / m.YEAR
+    p_die = 1 - (1 - np.clip(q * rel, 0, 0.95)) ** years
+    born = p["birth"]
+    alive_from = np.maximum(born, win.start)
+    die = rng.random(n) < p_die
+    died = np.where(die, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
+    died = np.where(died <= born, NONE, died)
+    r = params["registration"]
+    dereg_rate = r["deregistration_rate"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.6, 0.8)
+    dereg_rate = np.where(p["care_home"], 0.0, dereg_rate)
+    leave = (rng.random(n) < 1 - (1 - dereg_rate) ** years) & (died == NONE)
+    dereg = np.where(leave, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
+    end_rec = np.minimum(np.minimum(died, dereg), win.end)
+    # registration: born in the window -> registered within six weeks of birth; some joined in the
+    # window; the rest joined years ago (never before birth)
+    newborn = born >= win.start
+    joined_recently = ~newborn & (rng.random(n) < r["new_registration_share"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.8, 0.8))
+    long_ago = win.start - 1 - np.floor(rng.exponential(r["years_registered_mean"] * m.YEAR, n)).astype(np.int64)
+    reg = np.where(long_ago < born, born + rng.integers(3, 60, n), long_ago)
+    reg = np.minimum(reg, win.start - 1)
+    reg = np.where(reg < born, born, reg)
+    span = np.maximum(end_rec - win.start, 1)
+    recent = win.start + np.floor(rng.random(n) * span).astype(np.int64)
+    reg = np.where(joined_recently, recent, reg)
+    reg = np.where(newborn, np.minimum(born + rng.integers(3, 42, n), end_rec), reg)
+    return reg, died, dereg, end_rec
+
+
+def _dates_before(rng, earliest: np.ndarray, latest: np.ndarray, power: float = 1.6) -> np.ndarray:
+    """Dates between ``earliest`` and ``latest``, weighted toward ``latest``."""
+    span = np.maximum(latest - earliest, 0)
+    return latest - np.floor(span * rng.random(len(span)) ** power).astype(np.int64)
+
+
+def _days_to_datetime(d: np.ndarray) -> np.ndarray:
+    out = np.where(d == NONE, np.iinfo(np.int64).min, d)
+    arr = out.astype("datetime64[D]")
+    arr[d == NONE] = np.datetime64("NaT")
+    return arr.astype("datetime64[s]")
+
+
+def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pd.Series:
+    head = f"{prefix}{index:03d}"
+    s = pd.Series(serial + 1, dtype="int64").astype("string[pyarrow]").str.zfill(width)
+    return (head + s).astype("string[pyarrow]")
+
+
+def _cat(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(values.astype(np.int64), categories=list(labels))
+
+
+def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict[str, Any]:
+    params = spec.params
+    rng = _seed_for(seed, pr.code)
+    win = m.window_of(params)
+    p = m.draw_people(params, rng, pr.list_size, pr.imd_decile, pr.share_65_plus, pr.rurality, win)
+    n = len(p["age"])
+    parts = m.condition_logit_parts(params, p)
+    has = m.draw_conditions(parts, cal.condition_coef, p["dep"], rng)
+    m.draw_households(params, rng, p, has, pr.care_home_beds)
+    n_ltc = has.sum(axis=1)
+    logf = m.frailty_log_propensity(params, p, n_ltc)
+    med_owner, med_cls, med_stopped = _draw_medicines(params, rng, p, has, logf)
+    poly = np.bincount(med_owner[~med_stopped], minlength=n) >= 5
+    deficits = _implied_deficits(params, rng, p, has, poly) | _other_deficits(params, rng, logf, cal.frailty_scale, p["age"])
+    n_def = deficits.sum(axis=1)
+    p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
+    reg, died, dereg, end_rec = _lifecycle(params, rng, p, n_def, win)
+
+    # ---- dates of conditions, deficits and medicines (never after the record ends)
+    diag_cfg = params["conditions"]["diagnosis"]["earliest_age"]
+    c_owner, c_reg = np.nonzero(has)
+    earliest_age = np.asarray([diag_cfg.get(code, diag_cfg["default"]) for code in m.REGISTER_CODES])
+    earliest = p["birth"][c_owner] + np.floor(np.maximum(earliest_age[c_reg], np.asarray([m.MIN_AGE[c] for c in m.REGISTER_CODES])[c_reg]) * m.YEAR).astype(np.int64)
+    latest = end_rec[c_owner]
+    earliest = np.minimum(earliest, latest)
+    diag = _dates_before(rng, earliest, latest)
+    diag_of = np.full((n, len(m.REGISTER_CODES)), NONE, dtype=np.int64)
+    diag_of[c_owner, c_reg] = diag
+
+    d_owner, d_idx = np.nonzero(deficits)
+    implied = np.full((n, len(m.DEFICIT_CODES)), NONE, dtype=np.int64)
+    for code, deficit in m.REGISTER_DEFICIT.items():
+        j = m.DEFICIT_INDEX[deficit]
+        implied[:, j] = np.minimum(implied[:, j], diag_of[:, m.REGISTER_CODES.index(code)])
+    first = implied[d_owner, d_idx]
+    age_days = np.floor(np.maximum(p["age"][d_owner] - 45, 0.5) * m.YEAR).astype(np.int64)
+    free = latest_free = end_rec[d_owner]
+    fresh = latest_free - np.floor(np.minimum(rng.exponential(5 * m.YEAR, len(d_owner)), age_days)).astype(np.int64)
+    first = np.where(first == NONE, fresh, first)
+    del free
+
+    med_start_lo = np.maximum(p["birth"][med_owner] + int(16 * m.YEAR), reg[med_owner] - int(8 * m.YEAR))
+    med_start = _dates_before(rng, np.minimum(med_start_lo, end_rec[med_owner]), end_rec[med_owner], power=1.3)
+    med_stop = np.where(
+        med_stopped,
+        np.minimum(np.maximum(med_start, win.start) + rng.integers(30, 400, len(med_owner)), end_rec[med_owner]),
+        NONE,
+    )
+    # polypharmacy is first recorded when the fifth current repeat started
+    poly_idx = m.DEFICIT_INDEX["polypharmacy"]
+    cur = ~med_stopped
+    order = np.lexsort((med_start[cur], med_owner[cur]))
+    o_sorted, s_sorted = med_owner[cur][order], med_start[cur][order]
+    rank = np.arange(len(o_sorted)) - np.searchsorted(o_sorted, o_sorted, side="left")
+    fifth = np.full(n, NONE, dtype=np.int64)
+    fifth[o_sorted[rank == 4]] = s_sorted[rank == 4]
+    is_poly = d_idx == poly_idx
+    first[is_poly] = np.where(fifth[d_owner[is_poly]] != NONE, fifth[d_owner[is_poly]], first[is_poly])
+
+    # ---- activity while registered in the window
+    lo = np.maximum(reg, win.start)
+    hi = np.where(died != NONE, died - 1, end_rec)
+    rate = _appointment_relative_rate(params, p, n_ltc, n_def) * cal.appointment_scale
+    ap = _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, cal.dna_intercept)
+    hosp = _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win)
+
+    return {
+        "practice": pr, "p": p, "has": has, "reg": reg, "died": died, "dereg": dereg,
+        "c_owner": c_owner, "c_reg": c_reg, "diag": diag,
+        "d_owner": d_owner, "d_idx": d_idx, "first": first,
+        "med_owner": med_owner, "med_cls": med_cls, "med_start": med_start, "med_stop": med_stop,
+        "ap": ap, "hosp": hosp, "rng": rng,
+    }
+
+
+def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
+    h = params["hospital"]
+    exposure = np.maximum(hi - lo + 1, 0) / m.YEAR
+    shape = h["emergency_heterogeneity_shape"]
+    heter = rng.gamma(shape, 1 / shape, len(exposure))
+    em_rate = _emergency_relative_rate(params, p, n_ltc, n_def) * cal.emergency_scale * heter
+    ae_rel, el_rel, op_rel = _other_hospital_relative_rates(p, has, n_ltc)
+    every_day = m.day_weights(params, win, weekdays_only=False)
+    flat = np.ones(win.days)
+    weekdays = m.day_weights(params, win)
+    parts = []
+    for kind, lam, w in (
+        (1, em_rate, every_day),
+        (0, ae_rel * cal.ae_scale * np.sqrt(heter), every_day),
+        (2, el_rel * cal.elective_scale, weekdays),
+        (3, op_rel * cal.outpatient_scale, weekdays),
+    ):
+        k = rng.poisson(lam * exposure)
+        owner, days = m.sample_days(rng, w if kind != 1 else every_day, win, lo, hi, k)
+        parts.append((np.full(len(owner), kind, dtype=np.int8), owner, days))
+    del flat
+    kind = np.concatenate([x[0] for x in parts])
+    owner = np.concatenate([x[1] for x in parts])
+    start = np.concatenate([x[2] for x in parts])
+    # most emergency admissions arrive through A&E the same day
+    em = np.flatnonzero(kind == 1)
+    via = em[rng.random(len(em)) < h["ae_via_admission_share"]]
+    kind = np.concatenate([kind, np.zeros(len(via), dtype=np.int8)])
+    owner = np.concatenate([owner, owner[via]])
+    start = np.concatenate([start, start[via]])
+    # length of stay
+    ages = p["age"][owner]
+    los_cfg = h["los_mean_days_by_age"]
+    mean_los = np.interp(ages, [float(a) for a in los_cfg], list(los_cfg.values())) * (1 + 0.04 * n_def[owner])
+    los = np.full(len(owner), -1, dtype=np.int64)
+    e = kind == 1
+    los[e] = rng.geometric(1 / (1 + mean_los[e])) - 1
+    el = kind == 2
+    day_case = rng.random(int(el.sum())) < h["elective_day_case_share"]
+    los[el] = np.where(day_case, 0, rng.geometric(1 / 4.0, int(el.sum())))
+    return {"kind": kind, "owner": owner, "start": start, "los": los}
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff rosters, sized to the activity
+# ---------------------------------------------------------------------------------------------
+PRACTICE_ROLES = ("gp", "practice_nurse", "hca")
+
+
+def _roster(params, pcn_code: str, pcn_index: int, hours: dict[tuple[str | None, str], float], rng) -> pd.DataFrame:
+    wf = params["workforce"]
+    roles = reference.roles().set_index("code")
+    pieces = wf["wte_pieces"]
+    rows = []
+    counters: dict[int, int] = {}
+    weeks_paid = wf["hours_per_wte"] * (1 - wf["annual_leave_share"])
+    for (practice, role), appt_hours in sorted(hours.items(), key=lambda kv: (kv[0][0] or "~", kv[0][1])):
+        share = wf["appointment_time_share"].get(role, wf["appointment_time_share"]["default"])
+        wte_needed = appt_hours / (weeks_paid * share)
+        owner_num = int(practice[-3:]) if practice else 900 + pcn_index
+        remaining = wte_needed
+        people = []
+        while remaining > 0.15 or not people:
+            piece = next((x for x in pieces if x <= remaining + 0.1), pieces[-1])
+            piece = pieces[int(rng.integers(0, 2))] if remaining > 1.5 else piece
+            people.append(piece)
+            remaining -= piece
+        for wte in people:
+            counters[owner_num] = counters.get(owner_num, 0) + 1
+            band = roles.loc[role, "afc_band"]
+            start = WINDOW_START.toordinal() - int(rng.integers(30, 365 * 20))
+            rows.append(
+                {
+                    "staff_id": f"SYN-S{owner_num:03d}{counters[owner_num]:03d}",
+                    "pcn_code": pcn_code,
+                    "practice_code": practice,
+                    "role": role,
+                    "afc_band": band if band else None,
+                    "wte": float(wte),
+                    "arrs_funded": practice is None and bool(roles.loc[role, "arrs_eligible"]),
+                    "start_date": np.datetime64(pd.Timestamp.fromordinal(start).date(), "s"),
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["practice_code"] = df["practice_code"].astype("string[pyarrow]")
+    df["afc_band"] = df["afc_band"].astype("string[pyarrow]")
+    for c in ("staff_id", "pcn_code", "role"):
+        df[c] = df[c].astype("string[pyarrow]")
+    df["start_date"] = df["start_date"].astype("datetime64[s]")
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str, pd.DataFrame]:
+    """Every table for one PCN of a spec, deterministic in (spec, pcn_code, seed).
+
+    Examples
+    --------
+    >>> from clearlib.synth import load_spec
+    >>> tables = generate_pcn(load_spec("default"), "SYN-PCN01")  # doctest: +SKIP
+    >>> sorted(tables)  # doctest: +SKIP
+    ['appointments', 'conditions', 'frailty_deficits', 'hospital_events', 'medications', 'patients', 'practices', 'staff']
+    """
+    seed = spec.seed if seed is None else int(seed)
+    practices = spec.practices_of(pcn_code)
+    if not practices:
+        from clearlib._exceptions import SpecError
+
+        raise SpecError(f"spec {spec.name!r} has no PCN {pcn_code!r}; its PCNs are {', '.join(spec.pcn_codes)}")
+    cal = calibrate(spec)
+    params = spec.params
+    roles = list(params["appointments"]["roles"]["shares"])
+    slot = params["workforce"]["slot_minutes"]
+    win = m.window_of(params)
+    weeks = win.days / 7
+    sims = [_practice(spec, cal, pr, seed) for pr in practices]
+
+    # roster: practice roles per practice; other roles PCN-wide
+    hours: dict[tuple[str | None, str], float] = {}
+    for s in sims:
+        ap = s["ap"]
+        booked = ap["status"] != 2
+        counts = np.bincount(ap["role"][booked], minlength=len(roles))
+        for j, r in enumerate(roles):
+            key = (s["practice"].code if r in PRACTICE_ROLES else None, r)
+            hours[key] = hours.get(key, 0.0) + counts[j] * slot[r] / 60 / weeks
+    pcn_index = spec.pcn_codes.index(pcn_code) + 1
+    staff = _roster(params, pcn_code, pcn_index, {k: v for k, v in hours.items() if v > 0}, _seed_for(seed, pcn_code + "/staff"))
+
+    out: dict[str, list[pd.DataFrame]] = {k: [] for k in ("patients", "conditions", "frailty_deficits", "medications", "appointments", "hospital_events")}
+    practice_rows = []
+    for s in sims:
+        pr: PracticeSpec = s["practice"]
+        tables = _practice_tables(params, s, staff, roles, win)
+        for k, v in tables.items():
+            out[k].append(v)
+        listed = int(((s["died"] == NONE) & (s["dereg"] == NONE)).sum())
+        practice_rows.append(
+            {
+                "practice_code": pr.code, "pcn_code": pr.pcn_code, "name": pr.name,
+                "list_size": listed, "imd_decile": pr.imd_decile, "rurality": pr.rurality,
+                "clinical_system": pr.clinical_system, "care_home_beds": pr.care_home_beds,
+            }
+        )
+    practices_df = pd.DataFrame(practice_rows)
+    for c in ("practice_code", "pcn_code", "name", "rurality", "clinical_system"):
+        practices_df[c] = practices_df[c].astype("string[pyarrow]")
+    practices_df["pcn_name"] = pd.Series([pcn_name(params, pcn_code)] * len(practices_df), dtype="string[pyarrow]")
+    result = {"practices": practices_df, "staff": staff}
+    for k, frames in out.items():
+        result[k] = pd.concat(frames, ignore_index=True)
+    return result
+
+
+def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Window) -> dict[str, pd.DataFrame]:
+    pr: PracticeSpec = s["practice"]
+    p = s["p"]
+    rng = s["rng"]
+    n = len(p["age"])
+    pid = _ids("SYN-P", pr.index, np.arange(n), 6)
+    code = pd.Categorical([pr.code] * 0 + [pr.code], categories=[pr.code])
+    practice_col = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[pr.code])
+    ls = params["lifestyle"]
+    adult = p["age"] >= 18
+    ob = s["has"][:, m.REGISTER_CODES.index("OB")]
+    recorded = adult & ((rng.random(n) < ls["bmi_recorded_adult_share"]) | ob)
+    bmi = np.where(ob, 30 + rng.gamma(2.0, 2.6, n), np.clip(rng.normal(ls["bmi_mean"] - 1.5, ls["bmi_sd"] * 0.8, n), 16, 29.9))
+    bmi = np.where(recorded, np.round(bmi, 1), np.nan)
+    patients = pd.DataFrame(
+        {
+            "patient_id": pid,
+            "practice_code": practice_col,
+            "sex": _cat(np.where(p["male"], 1, 0), ("F", "M")),
+            "birth_date": _days_to_datetime(p["birth"]),
+            "imd_decile": p["imd"].astype(np.int64),
+            "ethnicity": _cat(p["ethnicity"], tuple(p["ethnicity_labels"])),
+            "registered_on": _days_to_datetime(s["reg"]),
+            "deregistered_on": _days_to_datetime(s["dereg"]),
+            "died_on": _days_to_datetime(s["died"]),
+            "lives_alone": p["lives_alone"],
+            "care_home_resident": p["care_home"],
+            "housebound": p["housebound"],
+            "carer": p["carer"],
+            "smoking_status": _cat(p["smoking"], SMOKING),
+            "bmi": bmi,
+        }
+    )
+    del code
+    conditions = pd.DataFrame(
+        {
+            "patient_id": pid.iloc[s["c_owner"]].reset_index(drop=True),
+            "condition": _cat(s["c_reg"], m.REGISTER_CODES),
+            "diagnosed_on": _days_to_datetime(s["diag"]),
+        }
+    ).sort_values(["patient_id", "condition"], ignore_index=True)
+    deficits = pd.DataFrame(
+        {
+            "patient_id": pid.iloc[s["d_owner"]].reset_index(drop=True),
+            "deficit": _cat(s["d_idx"], m.DEFICIT_CODES),
+            "first_recorded_on": _days_to_datetime(s["first"]),
+        }
+    ).sort_values(["patient_id", "deficit"], ignore_index=True)
+    classes = m.medicine_classes(params)
+    medications = pd.DataFrame(
+        {
+            "patient_id": pid.iloc[s["med_owner"]].reset_index(drop=True),
+            "medicine_class": _cat(s["med_cls"], classes),
+            "started_on": _days_to_datetime(s["med_start"]),
+            "stopped_on": _days_to_datetime(s["med_stop"]),
+        }
+    ).sort_values(["patient_id", "medicine_class"], ignore_index=True)
+
+    # appointments: time of day, duration, staff member
+    ap = s["ap"]
+    a = params["appointments"]
+    ne = len(ap["owner"])
+    hrs = a["seasonality"]["hours"]
+    slots = np.arange(hrs["start"] * 60, hrs["end"] * 60, 10)
+    sw = np.where(slots < 12 * 60, hrs["morning_weight"], np.where(slots < 14 * 60, 0.6, 1.0))
+    minute = slots[np.searchsorted(np.cumsum(sw) / sw.sum(), rng.random(ne), side="right").clip(0, len(slots) - 1)]
+    order = np.lexsort((ap["owner"], minute, ap["day"]))
+    ap = {k: v[order] for k, v in ap.items()}
+    minute = minute[order]
+    start = (ap["day"].astype("datetime64[D]").astype("datetime64[m]") + minute.astype("timedelta64[m]")).astype("datetime64[s]")
+    dur_cfg = a["durations"]
+    means = np.asarray([dur_cfg.get(r, dur_cfg["default"]) for r in roles])
+    mean = means[ap["role"], ap["mode"]]
+    shape = 1 / dur_cfg["cv"] ** 2
+    duration = np.round(rng.gamma(shape, mean / shape), 1)
+    duration = np.where(ap["status"] == 0, np.maximum(duration, 1.0), 0.0)
+    staff_ids = _assign_staff(rng, staff, pr.code, roles, ap["role"])
+    appointments = pd.DataFrame(
+        {
+            "appointment_id": _ids("SYN-A", pr.index, np.arange(ne), 8),
+            "patient_id": pid.iloc[ap["owner"]].reset_index(drop=True),
+            "practice_code": pd.Categorical.from_codes(np.zeros(ne, dtype=np.int64), categories=[pr.code]),
+            "staff_id": pd.Series(staff_ids, dtype="string[pyarrow]"),
+            "role": _cat(ap["role"], roles),
+            "start": start,
+            "booked_on": _days_to_datetime(ap["day"] - ap["lead"]),
+            "mode": _cat(ap["mode"], MODES),
+            "national_category": _cat(ap["category"], m.CATEGORIES),
+            "duration_min": duration,
+            "status": _cat(ap["status"], STATUSES),
+        }
+    )
+    h = s["hosp"]
+    order = np.lexsort((h["kind"], h["owner"], h["start"]))
+    h = {k: v[order] for k, v in h.items()}
+    death = s["died"][h["owner"]]
+    los = h["los"]
+    end = np.where(los >= 0, np.minimum(h["start"] + np.maximum(los, 0), np.where(death != NONE, death, NONE)), NONE)
+    los_out = pd.array(np.where(los >= 0, end - h["start"], 0), dtype="Int64")
+    los_out[los < 0] = pd.NA
+    hospital = pd.DataFrame(
+        {
+            "event_id": _ids("SYN-H", pr.index, np.arange(len(order)), 7),
+            "patient_id": pid.iloc[h["owner"]].reset_index(drop=True),
+            "type": _cat(h["kind"], HOSPITAL_TYPES),
+            "start": _days_to_datetime(h["start"]),
+            "end": _days_to_datetime(end),
+            "length_of_stay_days": los_out,
+        }
+    )
+    return {
+        "patients": patients,
+        "conditions": conditions,
+        "frailty_deficits": deficits,
+        "medications": medications,
+        "appointments": appointments,
+        "hospital_events": hospital,
+    }
+
+
+def _assign_staff(rng, staff: pd.DataFrame, practice: str, roles: list[str], role_idx: np.ndarray) -> np.ndarray:
+    out = np.empty(len(role_idx), dtype=object)
+    pc = staff["practice_code"]
+    for j, r in enumerate(roles):
+        sel = np.flatnonzero(role_idx == j)
+        if not len(sel):
+            continue
+        mine = staff[(staff["role"] == r) & ((pc == practice) | pc.isna())]
+        if mine.empty:
+            mine = staff[staff["role"] == r]
+        w = mine["wte"].to_numpy(dtype=float)
+        pick = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(len(sel)), side="right").clip(0, len(w) - 1)
+        out[sel] = mine["staff_id"].to_numpy(dtype=object)[pick]
+    return out
