@@ -83,10 +83,24 @@ def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
-def _solve_condition(parts_r: np.ndarray, dep: np.ndarray, q1: np.ndarray, q5: np.ndarray, prev: float, ratio: float) -> tuple[float, float]:
+def _solve_condition(parts_r, dep, q1, q5, w1, w0, prev: float, ratio: float) -> tuple[float, float]:
+    """Intercept and deprivation slope giving the register's prevalence and quintile ratio.
+
+    ``w1`` and ``w0`` weigh each person by their chance of still being listed at the extract
+    date if they are, or are not, on the register (they differ where the register itself
+    changes survival, as palliative care does).
+    """
+
+    def prevalence(p: np.ndarray, sel: slice | np.ndarray) -> float:
+        on = (p * w1)[sel].sum()
+        return on / (on + ((1 - p) * w0)[sel].sum())
+
     def eqs(x: np.ndarray) -> list[float]:
         p = m.sigmoid(parts_r + x[0] + x[1] * dep)
-        return [np.log(p.mean() / prev), np.log(p[q1].mean() / p[q5].mean() / ratio)]
+        return [
+            np.log(prevalence(p, slice(None)) / prev),
+            np.log(prevalence(p, q1) / prevalence(p, q5) / ratio),
+        ]
 
     sol = optimize.root(eqs, x0=[-1.0, 0.1], method="hybr")
     return float(sol.x[0]), float(sol.x[1])
@@ -108,6 +122,9 @@ def calibrate(spec: Spec) -> Calibration:
 
 
 def _calibrate(params: dict[str, Any]) -> Calibration:
+    """Two passes: the second weights each reference person by their chance of still being
+    registered at the extract date (targets are measured on the list then) and by their
+    registered time in the window (rates are per person-year)."""
     rng = np.random.default_rng(12345)
     win = m.window_of(params)
     p = _concat(_reference_people(params, rng))
@@ -117,65 +134,87 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     ratios = published_quintile_ratios()
     parts = m.condition_logit_parts(params, p)
     regs = params["conditions"]["registers"]
-    coef = {
-        code: _solve_condition(parts[code], dep, q1, q5, regs[code]["prevalence"], ratios[code])
-        for code in m.REGISTER_CODES
-    }
-    has = m.draw_conditions(parts, coef, dep, rng)
     beds = int(round(params["hospital"].get("reference_care_home_beds_per_1000", 7.0) * n / 1000))
-    m.draw_households(params, rng, p, has, beds)
-    n_ltc = has.sum(axis=1)
-    logf = m.frailty_log_propensity(params, p, n_ltc)
-    owner, _cls, stopped = _draw_medicines(params, rng, p, has, logf)
-    poly = np.bincount(owner[~stopped], minlength=n) >= 5
-    base = _implied_deficits(params, rng, p, has, poly)
+    fr = params["frailty"]
     old = p["age"] >= 65
-    u = rng.random((int(old.sum()), len(params["frailty"]["other_deficits"])))
-    target_fit = params["frailty"]["target_shares_65_plus"]["fit"]
-    fit_max = params["frailty"]["category_max_deficits"]["fit"]
-    base_old = base[old].sum(axis=1)
+    u_cond = rng.random((n, len(m.REGISTER_CODES)))
+    u_other = rng.random((n, len(fr["other_deficits"])))
+    u_other[p["age"] < 18] = 1.0
+    hh_seed = int(rng.integers(1 << 31))
+    listed = np.ones(n)
+    listed_if_pc = {True: listed, False: listed}
+    exposure = np.ones(n)
+    for _pass in range(2):
+        coef = {
+            code: _solve_condition(
+                parts[code], dep, q1, q5,
+                listed_if_pc[True] if code == "PC" else listed,
+                listed_if_pc[False] if code == "PC" else listed,
+                regs[code]["prevalence"], ratios[code],
+            )
+            for code in m.REGISTER_CODES
+        }
+        has = np.column_stack([
+            u_cond[:, j] < m.sigmoid(parts[code] + coef[code][0] + coef[code][1] * dep)
+            for j, code in enumerate(m.REGISTER_CODES)
+        ])
+        hh_rng = np.random.default_rng(hh_seed)
+        m.draw_households(params, hh_rng, p, has, beds)
+        n_ltc = has.sum(axis=1)
+        logf = m.frailty_log_propensity(params, p, n_ltc)
+        owner, _cls, stopped = _draw_medicines(params, hh_rng, p, has, logf)
+        poly = np.bincount(owner[~stopped], minlength=n) >= 5
+        base = _implied_deficits(params, hh_rng, p, has, poly)
+        base_old = base[old].sum(axis=1)
+        w_old = listed[old]
+        fit_max = fr["category_max_deficits"]["fit"]
 
-    def fit_share(log_scale: float) -> float:
-        extra = m.other_deficit_matrix(params, logf[old], np.exp(log_scale), u).sum(axis=1)
-        return float(((base_old + extra) <= fit_max).mean()) - target_fit
+        def fit_share(log_scale: float) -> float:
+            extra = m.other_deficit_matrix(params, logf[old], np.exp(log_scale), u_other[old]).sum(axis=1)
+            fit = (base_old + extra) <= fit_max
+            return float((fit * w_old).sum() / w_old.sum()) - fr["target_shares_65_plus"]["fit"]  # noqa: B023
 
-    log_scale = optimize.brentq(fit_share, -12, 4, xtol=1e-4)
-    scale = float(np.exp(log_scale))
-    others = _other_deficits(params, rng, logf, scale, p["age"])
-    n_def = (base | others).sum(axis=1)
+        scale = float(np.exp(optimize.brentq(fit_share, -12, 4, xtol=1e-4)))
+        others = m.other_deficit_matrix(params, logf, scale, u_other)
+        n_def = base.sum(axis=1) + others.sum(axis=1)
+        for flag in (True, False):
+            p["palliative"] = np.full(n, flag)
+            d, lv = _leave_probabilities(params, p, n_def, win)
+            listed_if_pc[flag] = (1 - d) * (1 - lv)
+        p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
+        p_die, p_leave = _leave_probabilities(params, p, n_def, win)
+        listed = (1 - p_die) * (1 - p_leave)
+        exposure = 1 - (p_die + p_leave) / 2  # leavers are registered for half the window on average
 
     a = params["appointments"]
-    appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def)
-    appt_scale = a["per_patient_per_year"] / appt_rel.mean()
-
     h = params["hospital"]
-    em_rel = _emergency_relative_rate(params, p, n_ltc, n_def)
-    em_scale = h["emergency_admissions_per_person_year"] / em_rel.mean()
+
+    def per_person_year(rel: np.ndarray) -> float:
+        return float((rel * exposure).sum() / exposure.sum())
+
+    appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def)
+    appt_scale = a["per_patient_per_year"] / per_person_year(appt_rel)
+    em_scale = h["emergency_admissions_per_person_year"] / per_person_year(_emergency_relative_rate(params, p, n_ltc, n_def))
     ae_rel, el_rel, op_rel = _other_hospital_relative_rates(p, has, n_ltc)
     ae_only = h["ae_per_person_year"] - h["ae_via_admission_share"] * h["emergency_admissions_per_person_year"]
 
-    # DNA intercept: solve on the reference population's own appointments
+    # DNA intercept: solve on a sample of the reference population's own appointments
     sub = rng.random(n) < 0.25
     ps = {k: v[sub] for k, v in p.items()}
-    exposure_lo = np.full(int(sub.sum()), win.start, dtype=np.int64)
-    exposure_hi = np.full(int(sub.sum()), win.end, dtype=np.int64)
-    appts = _appointments(
-        params, rng, ps, has[sub], n_def[sub], poly[sub], appt_rel[sub] * appt_scale,
-        exposure_lo, exposure_hi, win, dna_intercept=None,
-    )
-    booked = appts["status"] != 2
-    x = appts["dna_logit"][booked]
-    target_dna = a["dna_share"]
-    dna_intercept = optimize.brentq(lambda b: m.sigmoid(x + b).mean() - target_dna, -12, 4)
+    lo = np.full(int(sub.sum()), win.start, dtype=np.int64)
+    hi = np.full(int(sub.sum()), win.end, dtype=np.int64)
+    appts = _appointments(params, rng, ps, has[sub], n_def[sub], poly[sub], appt_rel[sub] * appt_scale, lo, hi, win, dna_intercept=None)
+    x = appts["dna_logit"][appts["status"] != 2]
+    dna_intercept = optimize.brentq(lambda b: m.sigmoid(x + b).mean() - a["dna_share"], -12, 4)
     return Calibration(
         condition_coef=coef,
         frailty_scale=scale,
         appointment_scale=float(appt_scale),
         dna_intercept=float(dna_intercept),
         emergency_scale=float(em_scale),
-        ae_scale=float(ae_only / ae_rel.mean()),
-        elective_scale=float(h["elective_per_person_year"] / el_rel.mean()),
-        outpatient_scale=float(h["outpatient_per_person_year"] / op_rel.mean()),
+        ae_scale=float(ae_only / per_person_year(ae_rel)),
+        elective_scale=float(h["elective_per_person_year"] / per_person_year(el_rel)),
+        outpatient_scale=float(h["outpatient_per_person_year"] / per_person_year(op_rel)),
     )
 
 
@@ -334,7 +373,7 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
         modes[sel] = np.searchsorted(np.cumsum(mix) / mix.sum(), rng.random(int(sel.sum())), side="right")
     at_home = (p["housebound"] | p["care_home"])[owner]
     visiting = np.isin(role, [roles.index(r) for r in m.HOME_VISITING_ROLES if r in roles])
-    home = at_home & visiting & (rng.random(ne) < np.where(p["care_home"][owner], 0.55, 0.35))
+    home = at_home & visiting & (rng.random(ne) < np.where(p["care_home"][owner], 0.35, 0.12))
     modes[home] = 3
     modes = np.minimum(modes, 3)
 
@@ -392,29 +431,36 @@ def _seed_for(seed: int, code: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), h])
 
 
-def _lifecycle(params, rng, p, n_def, win):
-    """Registration, death and leaving, as whole days (NONE where it did not happen)."""
-    n = len(p["age"])
+def _leave_probabilities(params, p, n_def, win):
+    """Chance of dying, and of leaving the practice alive, within the window."""
     mort = params["mortality"]
     fr = params["frailty"]["category_max_deficits"]
     hr = mort["frailty_hazard_ratio"]
     cat_hr = np.where(n_def <= fr["fit"], hr["fit"], np.where(n_def <= fr["mild"], hr["mild"], np.where(n_def <= fr["moderate"], hr["moderate"], hr["severe"])))
-    pal = p["palliative"]
     age_start = p["age"] - win.days / m.YEAR
     q = m.interp(np.maximum(age_start, 0), mort["knots_age"], mort["knots_annual_prob"], log=True)
     # frailty hazard ratios apply to adults; scaled so the population total follows the life table
-    rel = np.where(p["age"] >= 50, cat_hr / 1.6, 1.0) * np.where(pal, 6.0, 1.0)
+    rel = np.where(p["age"] >= 50, cat_hr / 1.6, 1.0) * np.where(p["palliative"], 6.0, 1.0)
     years = win.days / m.YEAR
     p_die = 1 - (1 - np.clip(q * rel, 0, 0.95)) ** years
+    r = params["registration"]
+    dereg_rate = r["deregistration_rate"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.6, 0.8)
+    dereg_rate = np.where(p["care_home"], 0.0, dereg_rate)
+    p_leave = 1 - (1 - dereg_rate) ** years
+    return p_die, p_leave
+
+
+def _lifecycle(params, rng, p, n_def, win):
+    """Registration, death and leaving, as whole days (NONE where it did not happen)."""
+    n = len(p["age"])
+    p_die, p_leave = _leave_probabilities(params, p, n_def, win)
+    r = params["registration"]
     born = p["birth"]
     alive_from = np.maximum(born, win.start)
     die = rng.random(n) < p_die
     died = np.where(die, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
     died = np.where(died <= born, NONE, died)
-    r = params["registration"]
-    dereg_rate = r["deregistration_rate"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.6, 0.8)
-    dereg_rate = np.where(p["care_home"], 0.0, dereg_rate)
-    leave = (rng.random(n) < 1 - (1 - dereg_rate) ** years) & (died == NONE)
+    leave = (rng.random(n) < p_leave) & (died == NONE)
     dereg = np.where(leave, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
     end_rec = np.minimum(np.minimum(died, dereg), win.end)
     # registration: born in the window -> registered within six weeks of birth; some joined in the

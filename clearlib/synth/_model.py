@@ -120,7 +120,7 @@ def draw_people(
 
     s = params["sex"]
     kx = [0, 64.9, *[float(k) for k in s["male_share_by_age"]]]
-    ky = [s["male_share"], s["male_share"], *s["male_share_by_age"].values()]
+    ky = [s["male_share_under_65"], s["male_share_under_65"], *s["male_share_by_age"].values()]
     male = rng.random(n) < np.interp(age, kx, ky)
 
     d = params["deprivation"]
@@ -183,6 +183,21 @@ def condition_logit_parts(params: dict[str, Any], p: dict[str, np.ndarray]) -> d
     return out
 
 
+def systematic_sample(rng: np.random.Generator, prob: np.ndarray) -> np.ndarray:
+    """Select people with the given inclusion probabilities, keeping the total near its mean.
+
+    Systematic PPS sampling in a random order: each person is selected with exactly their
+    probability, but the number selected is always within one of ``prob.sum()``, so small
+    registers in a small population do not wander from their calibrated prevalence by chance.
+    """
+    order = rng.permutation(len(prob))
+    cum = np.cumsum(prob[order]) + rng.random()
+    hits = np.diff(np.floor(cum), prepend=np.floor(cum[0] - prob[order][0])) > 0
+    out = np.zeros(len(prob), dtype=bool)
+    out[order] = hits
+    return out
+
+
 def draw_conditions(
     parts: dict[str, np.ndarray], coef: dict[str, tuple[float, float]], dep: np.ndarray, rng
 ) -> np.ndarray:
@@ -191,7 +206,7 @@ def draw_conditions(
     has = np.zeros((n, len(REGISTER_CODES)), dtype=bool)
     for j, code in enumerate(REGISTER_CODES):
         a, b = coef[code]
-        has[:, j] = rng.random(n) < sigmoid(parts[code] + a + b * dep)
+        has[:, j] = systematic_sample(rng, sigmoid(parts[code] + a + b * dep))
     return has
 
 
