@@ -1,0 +1,107 @@
+"""``load_pcn``: the one call a lesson makes to get its data.
+
+The first call generates the dataset from its spec and caches it under ``data_dir()``; later
+calls read the cache (Parquet, well under two seconds for the default PCN). A cache made from
+an older spec or another clearlib version is regenerated, so a lesson never runs on stale data.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from clearlib._config import TABLES
+from clearlib.data._bundle import PCNData
+from clearlib.data._store import MANIFEST, read_dataset, read_manifest
+
+__all__ = ["load_pcn"]
+
+
+def load_pcn(
+    name: str | Path = "default",
+    *,
+    seed: int | None = None,
+    tables: Iterable[str] | None = None,
+    regenerate: bool = False,
+) -> PCNData:
+    """Load a synthetic PCN (or ICS) dataset, generating it the first time.
+
+    Parameters
+    ----------
+    name : str or path, default "default"
+        A spec name (``"default"``: one PCN of about 48,000 patients; ``"ics"``: 18 PCNs and
+        about 1,026,000 patients) or a path to a ``.toml`` spec.
+    seed : int, optional
+        The random seed. Default: the spec's own seed. Another seed gives another, equally
+        realistic population (cached separately as ``<name>-seed<N>``).
+    tables : iterable of str, optional
+        Read only these tables (the others are empty, with the right columns). Default: all.
+    regenerate : bool, default False
+        Generate again even if a current copy is cached.
+
+    Returns
+    -------
+    PCNData
+        Every table as a pandas DataFrame (``pcn.patients``, ``pcn.appointments``, ...), with
+        ``pcn.manifest`` saying how it was made. Dates are ``datetime64[s]``; code columns are
+        categoricals (see :mod:`clearlib.data._store`).
+
+    Raises
+    ------
+    SpecError
+        If there is no spec of that name (the message lists the specs there are).
+
+    Examples
+    --------
+    >>> import clearlib
+    >>> pcn = clearlib.load_pcn("default")  # doctest: +SKIP
+    >>> pcn.practices.practice_code.tolist()  # doctest: +SKIP
+    ['SYN-G001', 'SYN-G002', 'SYN-G003', 'SYN-G004', 'SYN-G005']
+    """
+    from clearlib.synth._run import dataset_path, generate
+    from clearlib.synth._spec import load_spec
+
+    spec = load_spec(name)
+    seed = spec.seed if seed is None else seed
+    path = dataset_path(spec, seed)
+    if regenerate or not _is_current(read_manifest(path), spec.digest(), seed):
+        _generate_with_progress(generate, spec, seed, path)
+    return read_dataset(path, tables=TABLES if tables is None else tables)
+
+
+def _is_current(manifest: dict[str, Any], digest: str, seed: int) -> bool:
+    """True if a cached dataset was made from this spec, seed and clearlib version."""
+    import clearlib
+
+    return (
+        bool(manifest)
+        and manifest.get("spec_digest") == digest
+        and manifest.get("seed") == seed
+        and manifest.get("generator", {}).get("version") == clearlib.__version__
+    )
+
+
+def _generate_with_progress(generate: Any, spec: Any, seed: int, path: Path) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    stale = (path / MANIFEST).is_file()
+    reason = "it was made from an older spec or clearlib version" if stale else "first use"
+    console.print(
+        f"Generating the synthetic dataset [bold]{spec.name}[/] (seed {seed}; {reason}): "
+        f"about {spec.total_list_size:,} patients, cached in {path} for next time.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} practices"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=not sys.stderr.isatty()) as progress:
+        generate(spec, seed=seed, out=path, progress=progress)
