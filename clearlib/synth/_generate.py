@@ -576,6 +576,13 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     }
 
 
+def _mean_sqrt_gamma(shape: float) -> float:
+    """E[sqrt(G)] for G ~ Gamma(shape, scale=1/shape), so sqrt(G) can be rescaled to mean 1."""
+    from scipy.special import gammaln
+
+    return float(np.exp(gammaln(shape + 0.5) - gammaln(shape)) / np.sqrt(shape))
+
+
 def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
     h = params["hospital"]
     exposure = np.maximum(hi - lo + 1, 0) / m.YEAR
@@ -589,7 +596,7 @@ def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
     parts = []
     for kind, lam, w in (
         (1, em_rate, every_day),
-        (0, ae_rel * cal.ae_scale * np.sqrt(heter), every_day),
+        (0, ae_rel * cal.ae_scale * np.sqrt(heter) / _mean_sqrt_gamma(shape), every_day),
         (2, el_rel * cal.elective_scale, weekdays),
         (3, op_rel * cal.outpatient_scale, weekdays),
     ):
