@@ -7,8 +7,8 @@ an older spec or another clearlib version is regenerated, so a lesson never runs
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +85,15 @@ def _is_current(manifest: dict[str, Any], digest: str, seed: int) -> bool:
 
 def _generate_with_progress(generate: Any, spec: Any, seed: int, path: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
     stale = (path / MANIFEST).is_file()
     reason = "it was made from an older spec or clearlib version" if stale else "first use"
     console.print(
-        f"Generating the synthetic dataset [bold]{spec.name}[/] (seed {seed}; {reason}): "
-        f"about {spec.total_list_size:,} patients, cached in {path} for next time.",
+        f"Generating the synthetic dataset [bold]{escape(spec.name)}[/] (seed {seed}; {reason}): "
+        f"about {spec.total_list_size:,} patients, cached in {escape(str(path))} for next time.",
         highlight=False,
         soft_wrap=True,
     )
@@ -103,5 +104,9 @@ def _generate_with_progress(generate: Any, spec: Any, seed: int, path: Path) -> 
         TextColumn("{task.completed}/{task.total} practices"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=not sys.stderr.isatty()) as progress:
+    live = console.is_terminal or (console.is_jupyter and find_spec("ipywidgets") is not None)
+    if not live:  # a log or a pipe: the line above is enough
+        generate(spec, seed=seed, out=path)
+        return
+    with Progress(*columns, console=console) as progress:
         generate(spec, seed=seed, out=path, progress=progress)

@@ -738,15 +738,18 @@ def verify(path: str | Path) -> dict[str, Any]:
 def _batches(files: Sequence[Path], table: str) -> Iterator[pa.RecordBatch]:
     schema = arrow_schema(table)
     for file in files:
-        yield from pq.ParquetFile(file).iter_batches(batch_size=65_536, columns=schema.names)
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=65_536, columns=schema.names):
+            yield batch.cast(schema)  # Parquet keeps seconds as milliseconds: restore the type
 
 
 def export_csv(folder: str | Path, tables: Iterable[str] = TABLES) -> dict[str, int]:
     """Write ``<folder>/csv/<table>.csv`` from a dataset's Parquet files, one CSV per table.
 
     Dates are ISO (``2025-03-31``), date-times ``2025-03-31 09:30:00``, booleans ``true`` /
-    ``false``, missing values empty; text is quoted only when it must be. The files are
-    written practice by practice, so memory stays small however big the dataset.
+    ``false``, missing values empty, UTF-8 without a byte-order mark. Text is left unquoted;
+    a batch of rows holding a comma, quote or line break in its text is written with every
+    text value quoted (RFC 4180). The files are written practice by practice, so memory stays
+    small however big the dataset.
 
     Returns
     -------
@@ -758,18 +761,27 @@ def export_csv(folder: str | Path, tables: Iterable[str] = TABLES) -> dict[str, 
     out = folder / "csv"
     out.mkdir(exist_ok=True)
     written = {}
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     for table in tables:
-        schema = arrow_schema(table)
         rows = 0
         with open(out / f"{table}.csv", "wb") as fh:
-            fh.write((",".join(schema.names) + "\n").encode())
-            with pa_csv.CSVWriter(fh, schema, write_options=options) as writer:
-                for batch in _batches(_table_files(folder, table, manifest), table):
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
+            fh.write((",".join(arrow_schema(table).names) + "\n").encode())
+            for batch in _batches(_table_files(folder, table, manifest), table):
+                fh.write(_csv_bytes(batch))
+                rows += batch.num_rows
         written[f"csv/{table}.csv"] = rows
     return written
+
+
+def _csv_bytes(batch: pa.RecordBatch) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        pa_csv.write_csv(batch, buffer, options)
+    except pa.ArrowInvalid:  # a value holds a comma, quote or newline: quote the text
+        buffer = io.BytesIO()
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+        pa_csv.write_csv(batch, buffer, options)
+    return buffer.getvalue()
 
 
 def _pcns_from_practices(folder: Path) -> dict[str, Any]:

@@ -202,8 +202,12 @@ def _generate_pcn_files(spec: Spec, pcn_code: str, seed: int, folder: str) -> _P
 
 def _pool_context() -> multiprocessing.context.BaseContext:
     # Not fork: pyarrow and pandas start threads, and forking a threaded process can deadlock.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    # A fork server imports the generator once; each worker then starts in milliseconds.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["clearlib.synth._run", "clearlib.synth._generate"])
+    return context
 
 
 def _run_pcns(spec: Spec, seed: int, folder: Path, jobs: int) -> Iterator[_PCNResult]:

@@ -1,0 +1,299 @@
+"""The ``clearlib`` command: make, describe and check the datasets of the course.
+
+Thin by design: each command calls a public clearlib function and prints its result. Expected
+problems (a :class:`clearlib.ClearlibError`) print ``ErrorName: message`` in red on stderr and
+exit with status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="clearlib",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+data_app = typer.Typer(
+    help="Make a synthetic dataset, see how realistic it is, or check an extract.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(data_app, name="data")
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _expected_errors() -> Iterator[None]:
+    """Turn a ClearlibError into ``ErrorName: message`` on stderr and exit status 1."""
+    from clearlib import ClearlibError
+
+    try:
+        yield
+    except ClearlibError as exc:
+        message = Text.assemble((f"{type(exc).__name__}: ", "bold red"), (str(exc), "red"))
+        _stderr().print(message, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _progress(console: Console) -> AbstractContextManager[Progress | None]:
+    """A progress bar on a terminal; nothing in logs and pipes (rich would add blank lines)."""
+    if not console.is_terminal:
+        return nullcontext()
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} practices"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        import clearlib
+
+        _stdout().print(f"clearlib {clearlib.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and stop."
+        ),
+    ] = False,
+) -> None:
+    """CLEAR Workbooks: synthetic PCN data for learning, and checks for your own PCN's data.
+
+    Start with [bold]clearlib data synth default[/bold], then open the course in JupyterLab.
+    """
+
+
+class Format(StrEnum):
+    """The file formats ``data synth`` can write (Parquet is always written)."""
+
+    parquet = "parquet"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@data_app.command("synth")
+def synth(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="The population spec: [bold]default[/bold] (one PCN, about 48,000 patients), "
+            "[bold]ics[/bold] (18 PCNs, about 1 million), or a path to a .toml spec.",
+        ),
+    ] = "default",
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Random seed. Same spec and seed give identical files."),
+    ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="Also write csv/ or xlsx/ copies for spreadsheet users (Parquet is always "
+            "written). Excel sheets stop at 1,048,576 rows: use csv for the ICS.",
+        ),
+    ] = Format.parquet,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write. Default: datasets/synthetic/NAME in the course."),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="PCNs generated side by side (default: up to 2)."),
+    ] = None,
+    messy: Annotated[
+        bool,
+        typer.Option(
+            "--messy",
+            help="Write the dataset as a clinical system's export would arrive (odd dates, "
+            "duplicates, renamed columns...) with an answer key, for the data-quality lesson.",
+        ),
+    ] = False,
+) -> None:
+    """Generate a synthetic PCN dataset from a population spec.
+
+    Every patient is invented: no real person is in it. The dataset is written as Parquet,
+    one file per practice, with a manifest of row counts and checksums; the course loads it
+    with [bold]clearlib.load_pcn()[/bold].
+
+    Examples:
+
+      clearlib data synth default
+
+      clearlib data synth default --format csv     [dim]# also CSV files for Excel[/dim]
+
+      clearlib data synth ics --jobs 2             [dim]# an ICS of about 1 million patients[/dim]
+
+      clearlib data synth default --messy          [dim]# a messy export and its answer key[/dim]
+    """
+    import clearlib
+    import clearlib.synth
+
+    err = _stderr()
+    with _expected_errors():
+        if messy:
+            _write_messy(name, seed, out)
+            return
+        with _progress(err) as progress:
+            path = clearlib.synth.generate(
+                name, seed=seed, out=out, fmt=fmt.value, jobs=jobs, progress=progress
+            )
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    _print_summary(manifest, path)
+
+
+def _print_summary(manifest: dict[str, Any], path: Path) -> None:
+    console = _stdout()
+    table = Table(title=f"{manifest['name']} (seed {manifest['seed']})", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, info in manifest["tables"].items():
+        table.add_row(name, f"{info['rows']:,}")
+    console.print(table)
+    console.print(f"Written to {path}", soft_wrap=True)
+    extra = [f for f in manifest.get("formats", []) if f != "parquet"]
+    for fmt in extra:
+        console.print(f"{fmt.upper()} copies in {path / fmt}", soft_wrap=True)
+
+
+def _write_messy(name: str, seed: int | None, out: Path | None) -> None:
+    import clearlib
+    import clearlib.synth
+    from clearlib._config import data_dir
+
+    bundle = clearlib.load_pcn(name, seed=seed)
+    target = out if out is not None else data_dir() / f"{bundle.manifest.get('name', name)}-messy"
+    written = Path(clearlib.synth.write_messy(bundle, target, seed=seed or 0))
+    key = written if written.is_file() else next(iter(sorted(written.glob("*answer*"))), None)
+    console = _stdout()
+    console.print(f"Messy export of {name} written to {target}", soft_wrap=True)
+    if key is not None:
+        console.print(
+            f"Answer key (every injected defect): {key}\n"
+            "Keep it from learners until they have looked for the problems themselves.",
+            soft_wrap=True,
+        )
+
+
+@data_app.command("profile")
+def profile(
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME|PATH",
+            help="A spec name (default, ics) or the folder of a generated dataset.",
+        ),
+    ] = "default",
+    strict: Annotated[
+        bool,
+        typer.Option(help="Exit with status 1 if any target is outside its tolerance."),
+    ] = False,
+) -> None:
+    """Show how realistic a synthetic dataset is.
+
+    For every figure the generator was calibrated to (age mix, disease registers, frailty,
+    appointments, admissions...) it prints the published value, the value in the data, and
+    whether it is within tolerance, with the source of the published figure.
+
+    Examples:
+
+      clearlib data profile default
+
+      clearlib data profile datasets/synthetic/default-seed7
+    """
+    import clearlib
+    import clearlib.data
+
+    with _expected_errors():
+        path = Path(dataset)
+        is_folder = path.is_dir() and (path / "manifest.json").is_file()
+        bundle = clearlib.data.read_dataset(path) if is_folder else clearlib.load_pcn(dataset)
+        report = clearlib.data.profile(bundle)
+    report.render(_stdout())
+    if strict and not report.all_within_tolerance:
+        raise typer.Exit(1)
+
+
+@data_app.command("validate")
+def validate(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PATH",
+            help="A folder of CSV or Parquet files named for the tables (patients.csv, "
+            "appointments.csv, ...), or one such file.",
+        ),
+    ],
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write every problem and every rejected row as CSV files in this folder.",
+        ),
+    ] = None,
+) -> None:
+    """Check your PCN's extract against the data dictionary.
+
+    Every cell is checked: dates written YYYY-MM-DD, codes from the dictionary, keys unique,
+    links between tables that point at real rows, dates that make sense (no death before
+    birth). Exits with status 0 when the extract is clean and 1 when it has problems.
+
+    Examples:
+
+      clearlib data validate extract/
+
+      clearlib data validate extract/ --report extract-problems/
+    """
+    import clearlib.data
+
+    console = _stdout()
+    with _expected_errors():
+        result = clearlib.data.validate(path)
+        result.render(console)
+        if report is not None:
+            written = result.to_csv(report)
+            console.print(f"Report written to {written}", soft_wrap=True)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def main() -> None:
+    """Run the ``clearlib`` command (the console entry point)."""
+    app(prog_name="clearlib")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
