@@ -1,0 +1,86 @@
+"""Shared fixtures: a tiny population spec, and the default PCN generated once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+#: Two PCNs, three practices, 750 listed patients: small enough to generate in seconds, big
+#: enough to exercise every table, the split by practice and parallel generation.
+TINY_SPEC = """\
+schema_version = 1
+extends = "population"
+name = "tiny"
+description = "Two tiny PCNs of three practices, for tests."
+seed = 7
+
+[[pcns]]
+code = "SYN-PCN01"
+name = "Tiny One PCN"
+assumption = "invented for tests"
+
+[[pcns.practices]]
+code = "SYN-G001"
+name = "First Surgery"
+list_size = 300
+imd_decile = 3
+rurality = "urban"
+clinical_system = "EMIS Web"
+care_home_beds = 10
+share_65_plus = 0.2
+
+[[pcns.practices]]
+code = "SYN-G002"
+name = "Second Surgery"
+list_size = 200
+imd_decile = 8
+rurality = "rural"
+clinical_system = "SystmOne"
+care_home_beds = 0
+share_65_plus = 0.25
+
+[[pcns]]
+code = "SYN-PCN02"
+name = "Tiny Two PCN"
+assumption = "invented for tests"
+
+[[pcns.practices]]
+code = "SYN-G003"
+name = "Third Surgery"
+list_size = 250
+imd_decile = 5
+rurality = "town"
+clinical_system = "Vision"
+care_home_beds = 0
+share_65_plus = 0.15
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The path of ``tiny.toml``: 2 PCNs, practices SYN-G001/G002 and SYN-G003."""
+    path = tmp_path_factory.mktemp("specs") / "tiny.toml"
+    path.write_text(TINY_SPEC, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_pcn():
+    """The default synthetic PCN, generated on first use and cached in the data folder."""
+    import clearlib
+
+    return clearlib.load_pcn("default")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Send every test that uses ``default_pcn`` to one xdist worker (``--dist loadgroup``).
+
+    Generating the default PCN takes a while; with the tests grouped, one worker makes it and
+    the rest of the session reads the cache. (Were two workers to generate it at once, the
+    atomic rename in ``clearlib.synth.generate`` would still leave one complete dataset.)
+    """
+    for item in items:
+        if "default_pcn" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("default_pcn"))
