@@ -1,5 +1,21 @@
-"""Datasets: load a bundle, the data dictionary, and validation of extracts."""
+"""Datasets: load a bundle, the data dictionary, realism profiles, and validation of extracts."""
 
 from clearlib.data._bundle import PCNData
+from clearlib.data._dictionary import DataDictionary, data_dictionary
+from clearlib.data._load import load_pcn
+from clearlib.data._profile import RealismProfile, profile
+from clearlib.data._store import read_dataset, verify
+from clearlib.data._validate import ValidationReport, validate
 
-__all__ = ["PCNData"]
+__all__ = [
+    "DataDictionary",
+    "PCNData",
+    "RealismProfile",
+    "ValidationReport",
+    "data_dictionary",
+    "load_pcn",
+    "profile",
+    "read_dataset",
+    "validate",
+    "verify",
+]

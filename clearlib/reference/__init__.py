@@ -9,6 +9,8 @@ Examples
 36
 >>> "DM" in set(reference.conditions()["code"])
 True
+>>> bool(reference.roles().set_index("code").loc["clinical_pharmacist", "arrs_eligible"])
+True
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ _HERE = Path(__file__).resolve().parent
 
 @cache
 def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(_HERE / f"{name}.csv", dtype={"afc_band": "string"}, keep_default_na=False)
+    return pd.read_csv(
+        _HERE / f"{name}.csv",
+        dtype={"afc_band": "string"},
+        keep_default_na=False,
+        true_values=["true"],
+        false_values=["false"],
+    )
 
 
 def conditions() -> pd.DataFrame:
@@ -45,6 +53,4 @@ def appointment_categories() -> pd.DataFrame:
 
 def roles() -> pd.DataFrame:
     """Practice and PCN roles: staff group, usual Agenda for Change band, ARRS eligibility."""
-    df = _read("roles").copy()
-    df["arrs_eligible"] = df["arrs_eligible"].eq("true")
-    return df
+    return _read("roles").copy()

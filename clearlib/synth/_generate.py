@@ -19,7 +19,6 @@ from scipy import optimize
 from clearlib import reference
 from clearlib._config import WINDOW_START
 from clearlib.synth import _model as m
-from clearlib.synth._practices import pcn_name
 from clearlib.synth._spec import PracticeSpec, Spec
 
 __all__ = ["Calibration", "calibrate", "generate_pcn", "published_quintile_ratios"]
@@ -68,12 +67,17 @@ class Calibration:
 REFERENCE_PER_DECILE = 12_000
 
 
-def _reference_people(params: dict[str, Any], rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
+def _reference_people(
+    params: dict[str, Any], rng: np.random.Generator
+) -> list[dict[str, np.ndarray]]:
     d = params["deprivation"]
     win = m.window_of(params)
     out = []
     for decile in range(1, 11):
-        share = d["share_65_plus_decile1"] + (d["share_65_plus_decile10"] - d["share_65_plus_decile1"]) * (decile - 1) / 9
+        share = (
+            d["share_65_plus_decile1"]
+            + (d["share_65_plus_decile10"] - d["share_65_plus_decile1"]) * (decile - 1) / 9
+        )
         out.append(m.draw_people(params, rng, REFERENCE_PER_DECILE, decile, share, "town", win))
     return out
 
@@ -83,7 +87,9 @@ def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
-def _solve_condition(parts_r, dep, q1, q5, w1, w0, prev: float, ratio: float) -> tuple[float, float]:
+def _solve_condition(
+    parts_r, dep, q1, q5, w1, w0, prev: float, ratio: float
+) -> tuple[float, float]:
     """Intercept and deprivation slope giving the register's prevalence and quintile ratio.
 
     ``w1`` and ``w0`` weigh each person by their chance of still being listed at the extract
@@ -107,18 +113,37 @@ def _solve_condition(parts_r, dep, q1, q5, w1, w0, prev: float, ratio: float) ->
 
 
 @cache
-def _calibrate_cached(digest: str, params_json: str) -> Calibration:  # noqa: ARG001 (digest keys the cache)
+def _calibrate_cached(digest: str, params_json: str) -> Calibration:
     import json
 
     params = json.loads(params_json)
     return _calibrate(params)
 
 
+#: Spec keys that say which practices to generate; calibration does not depend on them.
+_STRUCTURE_KEYS = (
+    "pcns",
+    "draw_practices",
+    "name",
+    "description",
+    "seed",
+    "extends",
+    "path",
+    "scale",
+)
+
+
 def calibrate(spec: Spec) -> Calibration:
-    """Solve the spec's free scales on a national reference population (cached per spec)."""
+    """Solve the spec's free scales on a national reference population.
+
+    Cached per process on the population parameters alone, so specs that differ only in
+    their practices (the default PCN, a scaled copy, a test spec) share one calibration.
+    """
     import json
 
-    return _calibrate_cached(spec.digest(), json.dumps(spec.params, sort_keys=True, default=str))
+    population = {k: v for k, v in spec.params.items() if k not in _STRUCTURE_KEYS}
+    blob = json.dumps(population, sort_keys=True, default=str)
+    return _calibrate_cached(hashlib.sha256(blob.encode()).hexdigest(), blob)
 
 
 def _calibrate(params: dict[str, Any]) -> Calibration:
@@ -134,7 +159,7 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     ratios = published_quintile_ratios()
     parts = m.condition_logit_parts(params, p)
     regs = params["conditions"]["registers"]
-    beds = int(round(params["hospital"].get("reference_care_home_beds_per_1000", 7.0) * n / 1000))
+    beds = round(params["hospital"].get("reference_care_home_beds_per_1000", 7.0) * n / 1000)
     fr = params["frailty"]
     old = p["age"] >= 65
     u_cond = rng.random((n, len(m.REGISTER_CODES)))
@@ -147,17 +172,23 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     for _pass in range(2):
         coef = {
             code: _solve_condition(
-                parts[code], dep, q1, q5,
+                parts[code],
+                dep,
+                q1,
+                q5,
                 listed_if_pc[True] if code == "PC" else listed,
                 listed_if_pc[False] if code == "PC" else listed,
-                regs[code]["prevalence"], ratios[code],
+                regs[code]["prevalence"],
+                ratios[code],
             )
             for code in m.REGISTER_CODES
         }
-        has = np.column_stack([
-            u_cond[:, j] < m.sigmoid(parts[code] + coef[code][0] + coef[code][1] * dep)
-            for j, code in enumerate(m.REGISTER_CODES)
-        ])
+        has = np.column_stack(
+            [
+                u_cond[:, j] < m.sigmoid(parts[code] + coef[code][0] + coef[code][1] * dep)
+                for j, code in enumerate(m.REGISTER_CODES)
+            ]
+        )
         hh_rng = np.random.default_rng(hh_seed)
         m.draw_households(params, hh_rng, p, has, beds)
         n_ltc = has.sum(axis=1)
@@ -165,16 +196,9 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         owner, _cls, stopped = _draw_medicines(params, hh_rng, p, has, logf)
         poly = np.bincount(owner[~stopped], minlength=n) >= 5
         base = _implied_deficits(params, hh_rng, p, has, poly)
-        base_old = base[old].sum(axis=1)
-        w_old = listed[old]
-        fit_max = fr["category_max_deficits"]["fit"]
-
-        def fit_share(log_scale: float) -> float:
-            extra = m.other_deficit_matrix(params, logf[old], np.exp(log_scale), u_other[old]).sum(axis=1)
-            fit = (base_old + extra) <= fit_max
-            return float((fit * w_old).sum() / w_old.sum()) - fr["target_shares_65_plus"]["fit"]  # noqa: B023
-
-        scale = float(np.exp(optimize.brentq(fit_share, -12, 4, xtol=1e-4)))
+        scale = _solve_frailty_scale(
+            params, base[old].sum(axis=1), logf[old], u_other[old], listed[old]
+        )
         others = m.other_deficit_matrix(params, logf, scale, u_other)
         n_def = base.sum(axis=1) + others.sum(axis=1)
         for flag in (True, False):
@@ -184,7 +208,9 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
         p_die, p_leave = _leave_probabilities(params, p, n_def, win)
         listed = (1 - p_die) * (1 - p_leave)
-        exposure = 1 - (p_die + p_leave) / 2  # leavers are registered for half the window on average
+        exposure = (
+            1 - (p_die + p_leave) / 2
+        )  # leavers are registered for half the window on average
 
     a = params["appointments"]
     h = params["hospital"]
@@ -194,16 +220,33 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
 
     appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def)
     appt_scale = a["per_patient_per_year"] / per_person_year(appt_rel)
-    em_scale = h["emergency_admissions_per_person_year"] / per_person_year(_emergency_relative_rate(params, p, n_ltc, n_def))
+    em_scale = h["emergency_admissions_per_person_year"] / per_person_year(
+        _emergency_relative_rate(params, p, n_ltc, n_def)
+    )
     ae_rel, el_rel, op_rel = _other_hospital_relative_rates(p, has, n_ltc)
-    ae_only = h["ae_per_person_year"] - h["ae_via_admission_share"] * h["emergency_admissions_per_person_year"]
+    ae_only = (
+        h["ae_per_person_year"]
+        - h["ae_via_admission_share"] * h["emergency_admissions_per_person_year"]
+    )
 
     # DNA intercept: solve on a sample of the reference population's own appointments
     sub = rng.random(n) < 0.25
     ps = {k: v[sub] for k, v in p.items()}
     lo = np.full(int(sub.sum()), win.start, dtype=np.int64)
     hi = np.full(int(sub.sum()), win.end, dtype=np.int64)
-    appts = _appointments(params, rng, ps, has[sub], n_def[sub], poly[sub], appt_rel[sub] * appt_scale, lo, hi, win, dna_intercept=None)
+    appts = _appointments(
+        params,
+        rng,
+        ps,
+        has[sub],
+        n_def[sub],
+        poly[sub],
+        appt_rel[sub] * appt_scale,
+        lo,
+        hi,
+        win,
+        dna_intercept=None,
+    )
     x = appts["dna_logit"][appts["status"] != 2]
     dna_intercept = optimize.brentq(lambda b: m.sigmoid(x + b).mean() - a["dna_share"], -12, 4)
     return Calibration(
@@ -216,6 +259,19 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         elective_scale=float(h["elective_per_person_year"] / per_person_year(el_rel)),
         outpatient_scale=float(h["outpatient_per_person_year"] / per_person_year(op_rel)),
     )
+
+
+def _solve_frailty_scale(params, implied, logf, u, weight) -> float:
+    """The scale of 'other' deficits that makes the fit share of people 65+ its target."""
+    fr = params["frailty"]
+    fit_max = fr["category_max_deficits"]["fit"]
+
+    def gap(log_scale: float) -> float:
+        extra = m.other_deficit_matrix(params, logf, np.exp(log_scale), u).sum(axis=1)
+        fit = (implied + extra) <= fit_max
+        return float((fit * weight).sum() / weight.sum()) - fr["target_shares_65_plus"]["fit"]
+
+    return float(np.exp(optimize.brentq(gap, -12, 4, xtol=1e-4)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +290,9 @@ def _draw_medicines(params, rng, p, has, logf):
             take = idx[rng.random(len(idx)) < share]
             owners.append(take)
             cls.append(np.full(len(take), cidx[name]))
-    lam = m.interp(p["age"], med["other_mean_knots_age"], med["other_mean_knots"]) * np.exp(0.5 * np.clip(logf, -4, 3))
+    lam = m.interp(p["age"], med["other_mean_knots_age"], med["other_mean_knots"]) * np.exp(
+        0.5 * np.clip(logf, -4, 3)
+    )
     k = rng.poisson(lam)
     own = np.repeat(np.arange(len(k)), k)
     other = np.asarray([cidx[c] for c in med["other_classes"]])
@@ -255,8 +313,12 @@ def _implied_deficits(params, rng, p, has, poly) -> np.ndarray:
     for code, deficit in m.REGISTER_DEFICIT.items():
         d[:, m.DEFICIT_INDEX[deficit]] |= has[:, m.REGISTER_CODES.index(code)]
     d[:, m.DEFICIT_INDEX["housebound"]] |= p["housebound"]
-    d[:, m.DEFICIT_INDEX["requirement_for_care"]] |= p["care_home"] | (p["housebound"] & (rng.random(n) < 0.5))
-    d[:, m.DEFICIT_INDEX["social_vulnerability"]] |= p["lives_alone"] & (p["age"] >= 65) & (rng.random(n) < 0.35)
+    d[:, m.DEFICIT_INDEX["requirement_for_care"]] |= p["care_home"] | (
+        p["housebound"] & (rng.random(n) < 0.5)
+    )
+    d[:, m.DEFICIT_INDEX["social_vulnerability"]] |= (
+        p["lives_alone"] & (p["age"] >= 65) & (rng.random(n) < 0.35)
+    )
     d[:, m.DEFICIT_INDEX["polypharmacy"]] |= poly
     return d
 
@@ -279,24 +341,47 @@ def _appointment_relative_rate(params, p, n_ltc, n_def) -> np.ndarray:
     female_adult = (~p["male"]) & (age >= 15) & (age < 65)
     rel = rel * np.where(female_adult, a["female_ratio"], 1.0)
     rel = rel * (1 + a["per_condition"]) ** n_ltc * (1 + a["per_deficit"]) ** n_def
-    rel = rel * np.exp(a["deprivation"] * p["dep"]) * np.where(p["care_home"], 1 + a["care_home"], 1.0)
+    rel = (
+        rel
+        * np.exp(a["deprivation"] * p["dep"])
+        * np.where(p["care_home"], 1 + a["care_home"], 1.0)
+    )
     return rel
 
 
 def _emergency_relative_rate(params, p, n_ltc, n_def) -> np.ndarray:
     h = params["hospital"]
     rel = m.interp(p["age"], h["emergency_rate_knots_age"], h["emergency_rate_knots"])
-    rel = rel * (1 + h["emergency_per_deficit"] * n_def) * (1 + h["emergency_per_condition"]) ** n_ltc
-    rel = rel * np.exp(h["emergency_deprivation"] * p["dep"]) * np.where(p["care_home"], 1 + h["emergency_care_home"], 1.0)
+    capped = np.minimum(n_def, h["emergency_deficit_cap"])
+    rel = (
+        rel
+        * (1 + h["emergency_per_deficit"] * capped)
+        * (1 + h["emergency_per_condition"]) ** n_ltc
+    )
+    rel = (
+        rel
+        * np.exp(h["emergency_deprivation"] * p["dep"])
+        * np.where(p["care_home"], 1 + h["emergency_care_home"], 1.0)
+    )
     return rel
 
 
 def _other_hospital_relative_rates(p, has, n_ltc):
     age = p["age"]
-    ae = np.interp(age, [0, 5, 18, 30, 50, 70, 85, 100], [1.3, 0.7, 1.1, 1.0, 0.8, 0.9, 1.5, 1.7]) * np.exp(0.3 * p["dep"])
+    ae = np.interp(
+        age, [0, 5, 18, 30, 50, 70, 85, 100], [1.3, 0.7, 1.1, 1.0, 0.8, 0.9, 1.5, 1.7]
+    ) * np.exp(0.3 * p["dep"])
     can = has[:, m.REGISTER_CODES.index("CAN")]
-    el = np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.2, 0.4, 0.7, 1.3, 1.8, 1.3, 0.8]) * (1 + 1.5 * can) * 1.08**n_ltc
-    op = np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.5, 0.5, 0.8, 1.2, 1.6, 1.3, 1.0]) * 1.15**n_ltc * (1 + 1.0 * can)
+    el = (
+        np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.2, 0.4, 0.7, 1.3, 1.8, 1.3, 0.8])
+        * (1 + 1.5 * can)
+        * 1.08**n_ltc
+    )
+    op = (
+        np.interp(age, [0, 18, 40, 60, 75, 90, 100], [0.5, 0.5, 0.8, 1.2, 1.6, 1.3, 1.0])
+        * 1.15**n_ltc
+        * (1 + 1.0 * can)
+    )
     return ae, el, op
 
 
@@ -370,7 +455,9 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
     for j, r in enumerate(roles):
         sel = role == j
         mix = np.asarray(a["modes"][r], dtype=float)
-        modes[sel] = np.searchsorted(np.cumsum(mix) / mix.sum(), rng.random(int(sel.sum())), side="right")
+        modes[sel] = np.searchsorted(
+            np.cumsum(mix) / mix.sum(), rng.random(int(sel.sum())), side="right"
+        )
     at_home = (p["housebound"] | p["care_home"])[owner]
     visiting = np.isin(role, [roles.index(r) for r in m.HOME_VISITING_ROLES if r in roles])
     home = at_home & visiting & (rng.random(ne) < np.where(p["care_home"][owner], 0.35, 0.12))
@@ -389,7 +476,11 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
     in_care_home = p["care_home"][owner]
     cats[home & ~in_care_home] = cat_index["home_visit"]
     ch_visit = home & in_care_home
-    cats[ch_visit] = np.where(rng.random(int(ch_visit.sum())) < 0.6, cat_index["care_home_round"], cat_index["care_home_visit"])
+    cats[ch_visit] = np.where(
+        rng.random(int(ch_visit.sum())) < 0.6,
+        cat_index["care_home_round"],
+        cat_index["care_home_visit"],
+    )
     cc = in_care_home & (role == roles.index("care_coordinator"))
     cats[cc] = cat_index["care_home_assessment"]
     medrev = poly[owner] & (role == roles.index("clinical_pharmacist")) & (rng.random(ne) < 0.3)
@@ -405,7 +496,9 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
         np.searchsorted(np.cumsum(lt["planned"]), rng.random(ne), side="right"),
     )
     band = np.minimum(band, len(bands) - 1)
-    lead = bands[band, 0] + np.floor(rng.random(ne) * (bands[band, 1] - bands[band, 0] + 1)).astype(np.int64)
+    lead = bands[band, 0] + np.floor(rng.random(ne) * (bands[band, 1] - bands[band, 0] + 1)).astype(
+        np.int64
+    )
 
     # status: cancelled at random; DNA more likely with long waits, deprivation, young adults
     dna_cfg = a["dna"]
@@ -420,7 +513,16 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
     u = rng.random(ne)
     if dna_intercept is not None:
         status[(status == 0) & (u < m.sigmoid(dna_logit + dna_intercept))] = 1
-    return {"owner": owner, "day": days, "role": role, "mode": modes, "category": cats, "lead": lead, "status": status, "dna_logit": dna_logit}
+    return {
+        "owner": owner,
+        "day": days,
+        "role": role,
+        "mode": modes,
+        "category": cats,
+        "lead": lead,
+        "status": status,
+        "dna_logit": dna_logit,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,7 +538,15 @@ def _leave_probabilities(params, p, n_def, win):
     mort = params["mortality"]
     fr = params["frailty"]["category_max_deficits"]
     hr = mort["frailty_hazard_ratio"]
-    cat_hr = np.where(n_def <= fr["fit"], hr["fit"], np.where(n_def <= fr["mild"], hr["mild"], np.where(n_def <= fr["moderate"], hr["moderate"], hr["severe"])))
+    cat_hr = np.where(
+        n_def <= fr["fit"],
+        hr["fit"],
+        np.where(
+            n_def <= fr["mild"],
+            hr["mild"],
+            np.where(n_def <= fr["moderate"], hr["moderate"], hr["severe"]),
+        ),
+    )
     age_start = p["age"] - win.days / m.YEAR
     q = m.interp(np.maximum(age_start, 0), mort["knots_age"], mort["knots_annual_prob"], log=True)
     # frailty hazard ratios apply to adults; scaled so the population total follows the life table
@@ -458,16 +568,31 @@ def _lifecycle(params, rng, p, n_def, win):
     born = p["birth"]
     alive_from = np.maximum(born, win.start)
     die = rng.random(n) < p_die
-    died = np.where(die, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
+    died = np.where(
+        die,
+        alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64),
+        NONE,
+    )
     died = np.where(died <= born, NONE, died)
     leave = (rng.random(n) < p_leave) & (died == NONE)
-    dereg = np.where(leave, alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64), NONE)
+    dereg = np.where(
+        leave,
+        alive_from + np.floor(rng.random(n) * np.maximum(win.end - alive_from, 1)).astype(np.int64),
+        NONE,
+    )
     end_rec = np.minimum(np.minimum(died, dereg), win.end)
     # registration: born in the window -> registered within six weeks of birth; some joined in the
     # window; the rest joined years ago (never before birth)
     newborn = born >= win.start
-    joined_recently = ~newborn & (rng.random(n) < r["new_registration_share"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.8, 0.8))
-    long_ago = win.start - 1 - np.floor(rng.exponential(r["years_registered_mean"] * m.YEAR, n)).astype(np.int64)
+    joined_recently = ~newborn & (
+        rng.random(n)
+        < r["new_registration_share"] * np.where((p["age"] >= 18) & (p["age"] < 40), 1.8, 0.8)
+    )
+    long_ago = (
+        win.start
+        - 1
+        - np.floor(rng.exponential(r["years_registered_mean"] * m.YEAR, n)).astype(np.int64)
+    )
     reg = np.where(long_ago < born, born + rng.integers(3, 60, n), long_ago)
     reg = np.minimum(reg, win.start - 1)
     reg = np.where(reg < born, born, reg)
@@ -514,7 +639,9 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     logf = m.frailty_log_propensity(params, p, n_ltc)
     med_owner, med_cls, med_stopped = _draw_medicines(params, rng, p, has, logf)
     poly = np.bincount(med_owner[~med_stopped], minlength=n) >= 5
-    deficits = _implied_deficits(params, rng, p, has, poly) | _other_deficits(params, rng, logf, cal.frailty_scale, p["age"])
+    deficits = _implied_deficits(params, rng, p, has, poly) | _other_deficits(
+        params, rng, logf, cal.frailty_scale, p["age"]
+    )
     n_def = deficits.sum(axis=1)
     p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
     reg, died, dereg, end_rec = _lifecycle(params, rng, p, n_def, win)
@@ -522,8 +649,13 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     # ---- dates of conditions, deficits and medicines (never after the record ends)
     diag_cfg = params["conditions"]["diagnosis"]["earliest_age"]
     c_owner, c_reg = np.nonzero(has)
-    earliest_age = np.asarray([diag_cfg.get(code, diag_cfg["default"]) for code in m.REGISTER_CODES])
-    earliest = p["birth"][c_owner] + np.floor(np.maximum(earliest_age[c_reg], np.asarray([m.MIN_AGE[c] for c in m.REGISTER_CODES])[c_reg]) * m.YEAR).astype(np.int64)
+    earliest_age = np.asarray(
+        [diag_cfg.get(code, diag_cfg["default"]) for code in m.REGISTER_CODES]
+    )
+    earliest = p["birth"][c_owner] + np.floor(
+        np.maximum(earliest_age[c_reg], np.asarray([m.MIN_AGE[c] for c in m.REGISTER_CODES])[c_reg])
+        * m.YEAR
+    ).astype(np.int64)
     latest = end_rec[c_owner]
     earliest = np.minimum(earliest, latest)
     diag = _dates_before(rng, earliest, latest)
@@ -538,15 +670,24 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     first = implied[d_owner, d_idx]
     age_days = np.floor(np.maximum(p["age"][d_owner] - 45, 0.5) * m.YEAR).astype(np.int64)
     free = latest_free = end_rec[d_owner]
-    fresh = latest_free - np.floor(np.minimum(rng.exponential(5 * m.YEAR, len(d_owner)), age_days)).astype(np.int64)
+    fresh = latest_free - np.floor(
+        np.minimum(rng.exponential(5 * m.YEAR, len(d_owner)), age_days)
+    ).astype(np.int64)
     first = np.where(first == NONE, fresh, first)
     del free
 
-    med_start_lo = np.maximum(p["birth"][med_owner] + int(16 * m.YEAR), reg[med_owner] - int(8 * m.YEAR))
-    med_start = _dates_before(rng, np.minimum(med_start_lo, end_rec[med_owner]), end_rec[med_owner], power=1.3)
+    med_start_lo = np.maximum(
+        p["birth"][med_owner] + int(16 * m.YEAR), reg[med_owner] - int(8 * m.YEAR)
+    )
+    med_start = _dates_before(
+        rng, np.minimum(med_start_lo, end_rec[med_owner]), end_rec[med_owner], power=1.3
+    )
     med_stop = np.where(
         med_stopped,
-        np.minimum(np.maximum(med_start, win.start) + rng.integers(30, 400, len(med_owner)), end_rec[med_owner]),
+        np.minimum(
+            np.maximum(med_start, win.start) + rng.integers(30, 400, len(med_owner)),
+            end_rec[med_owner],
+        ),
         NONE,
     )
     # polypharmacy is first recorded when the fifth current repeat started
@@ -558,7 +699,9 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     fifth = np.full(n, NONE, dtype=np.int64)
     fifth[o_sorted[rank == 4]] = s_sorted[rank == 4]
     is_poly = d_idx == poly_idx
-    first[is_poly] = np.where(fifth[d_owner[is_poly]] != NONE, fifth[d_owner[is_poly]], first[is_poly])
+    first[is_poly] = np.where(
+        fifth[d_owner[is_poly]] != NONE, fifth[d_owner[is_poly]], first[is_poly]
+    )
 
     # ---- activity while registered in the window
     lo = np.maximum(reg, win.start)
@@ -568,11 +711,25 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     hosp = _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win)
 
     return {
-        "practice": pr, "p": p, "has": has, "reg": reg, "died": died, "dereg": dereg,
-        "c_owner": c_owner, "c_reg": c_reg, "diag": diag,
-        "d_owner": d_owner, "d_idx": d_idx, "first": first,
-        "med_owner": med_owner, "med_cls": med_cls, "med_start": med_start, "med_stop": med_stop,
-        "ap": ap, "hosp": hosp, "rng": rng,
+        "practice": pr,
+        "p": p,
+        "has": has,
+        "reg": reg,
+        "died": died,
+        "dereg": dereg,
+        "c_owner": c_owner,
+        "c_reg": c_reg,
+        "diag": diag,
+        "d_owner": d_owner,
+        "d_idx": d_idx,
+        "first": first,
+        "med_owner": med_owner,
+        "med_cls": med_cls,
+        "med_start": med_start,
+        "med_stop": med_stop,
+        "ap": ap,
+        "hosp": hosp,
+        "rng": rng,
     }
 
 
@@ -616,7 +773,9 @@ def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
     # length of stay
     ages = p["age"][owner]
     los_cfg = h["los_mean_days_by_age"]
-    mean_los = np.interp(ages, [float(a) for a in los_cfg], list(los_cfg.values())) * (1 + 0.04 * n_def[owner])
+    mean_los = np.interp(ages, [float(a) for a in los_cfg], list(los_cfg.values())) * (
+        1 + 0.04 * n_def[owner]
+    )
     los = np.full(len(owner), -1, dtype=np.int64)
     e = kind == 1
     los[e] = rng.geometric(1 / (1 + mean_los[e])) - 1
@@ -632,14 +791,18 @@ def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
 PRACTICE_ROLES = ("gp", "practice_nurse", "hca")
 
 
-def _roster(params, pcn_code: str, pcn_index: int, hours: dict[tuple[str | None, str], float], rng) -> pd.DataFrame:
+def _roster(
+    params, pcn_code: str, pcn_index: int, hours: dict[tuple[str | None, str], float], rng
+) -> pd.DataFrame:
     wf = params["workforce"]
     roles = reference.roles().set_index("code")
     pieces = wf["wte_pieces"]
     rows = []
     counters: dict[int, int] = {}
     weeks_paid = wf["hours_per_wte"] * (1 - wf["annual_leave_share"])
-    for (practice, role), appt_hours in sorted(hours.items(), key=lambda kv: (kv[0][0] or "~", kv[0][1])):
+    for (practice, role), appt_hours in sorted(
+        hours.items(), key=lambda kv: (kv[0][0] or "~", kv[0][1])
+    ):
         share = wf["appointment_time_share"].get(role, wf["appointment_time_share"]["default"])
         wte_needed = appt_hours / (weeks_paid * share)
         owner_num = int(practice[-3:]) if practice else 900 + pcn_index
@@ -693,7 +856,9 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
     if not practices:
         from clearlib._exceptions import SpecError
 
-        raise SpecError(f"spec {spec.name!r} has no PCN {pcn_code!r}; its PCNs are {', '.join(spec.pcn_codes)}")
+        raise SpecError(
+            f"spec {spec.name!r} has no PCN {pcn_code!r}; its PCNs are {', '.join(spec.pcn_codes)}"
+        )
     cal = calibrate(spec)
     params = spec.params
     roles = list(params["appointments"]["roles"]["shares"])
@@ -712,9 +877,25 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
             key = (s["practice"].code if r in PRACTICE_ROLES else None, r)
             hours[key] = hours.get(key, 0.0) + counts[j] * slot[r] / 60 / weeks
     pcn_index = spec.pcn_codes.index(pcn_code) + 1
-    staff = _roster(params, pcn_code, pcn_index, {k: v for k, v in hours.items() if v > 0}, _seed_for(seed, pcn_code + "/staff"))
+    staff = _roster(
+        params,
+        pcn_code,
+        pcn_index,
+        {k: v for k, v in hours.items() if v > 0},
+        _seed_for(seed, pcn_code + "/staff"),
+    )
 
-    out: dict[str, list[pd.DataFrame]] = {k: [] for k in ("patients", "conditions", "frailty_deficits", "medications", "appointments", "hospital_events")}
+    out: dict[str, list[pd.DataFrame]] = {
+        k: []
+        for k in (
+            "patients",
+            "conditions",
+            "frailty_deficits",
+            "medications",
+            "appointments",
+            "hospital_events",
+        )
+    }
     practice_rows = []
     for s in sims:
         pr: PracticeSpec = s["practice"]
@@ -724,22 +905,28 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
         listed = int(((s["died"] == NONE) & (s["dereg"] == NONE)).sum())
         practice_rows.append(
             {
-                "practice_code": pr.code, "pcn_code": pr.pcn_code, "name": pr.name,
-                "list_size": listed, "imd_decile": pr.imd_decile, "rurality": pr.rurality,
-                "clinical_system": pr.clinical_system, "care_home_beds": pr.care_home_beds,
+                "practice_code": pr.code,
+                "pcn_code": pr.pcn_code,
+                "name": pr.name,
+                "list_size": listed,
+                "imd_decile": pr.imd_decile,
+                "rurality": pr.rurality,
+                "clinical_system": pr.clinical_system,
+                "care_home_beds": pr.care_home_beds,
             }
         )
     practices_df = pd.DataFrame(practice_rows)
     for c in ("practice_code", "pcn_code", "name", "rurality", "clinical_system"):
         practices_df[c] = practices_df[c].astype("string[pyarrow]")
-    practices_df["pcn_name"] = pd.Series([pcn_name(params, pcn_code)] * len(practices_df), dtype="string[pyarrow]")
     result = {"practices": practices_df, "staff": staff}
     for k, frames in out.items():
         result[k] = pd.concat(frames, ignore_index=True)
     return result
 
 
-def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Window) -> dict[str, pd.DataFrame]:
+def _practice_tables(
+    params, s, staff: pd.DataFrame, roles: list[str], win: m.Window
+) -> dict[str, pd.DataFrame]:
     pr: PracticeSpec = s["practice"]
     p = s["p"]
     rng = s["rng"]
@@ -751,7 +938,11 @@ def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Wi
     adult = p["age"] >= 18
     ob = s["has"][:, m.REGISTER_CODES.index("OB")]
     recorded = adult & ((rng.random(n) < ls["bmi_recorded_adult_share"]) | ob)
-    bmi = np.where(ob, 30 + rng.gamma(2.0, 2.6, n), np.clip(rng.normal(ls["bmi_mean"] - 1.5, ls["bmi_sd"] * 0.8, n), 16, 29.9))
+    bmi = np.where(
+        ob,
+        30 + rng.gamma(2.0, 2.6, n),
+        np.clip(rng.normal(ls["bmi_mean"] - 1.5, ls["bmi_sd"] * 0.8, n), 16, 29.9),
+    )
     bmi = np.where(recorded, np.round(bmi, 1), np.nan)
     patients = pd.DataFrame(
         {
@@ -804,11 +995,17 @@ def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Wi
     hrs = a["seasonality"]["hours"]
     slots = np.arange(hrs["start"] * 60, hrs["end"] * 60, 10)
     sw = np.where(slots < 12 * 60, hrs["morning_weight"], np.where(slots < 14 * 60, 0.6, 1.0))
-    minute = slots[np.searchsorted(np.cumsum(sw) / sw.sum(), rng.random(ne), side="right").clip(0, len(slots) - 1)]
+    minute = slots[
+        np.searchsorted(np.cumsum(sw) / sw.sum(), rng.random(ne), side="right").clip(
+            0, len(slots) - 1
+        )
+    ]
     order = np.lexsort((ap["owner"], minute, ap["day"]))
     ap = {k: v[order] for k, v in ap.items()}
     minute = minute[order]
-    start = (ap["day"].astype("datetime64[D]").astype("datetime64[m]") + minute.astype("timedelta64[m]")).astype("datetime64[s]")
+    start = (
+        ap["day"].astype("datetime64[D]").astype("datetime64[m]") + minute.astype("timedelta64[m]")
+    ).astype("datetime64[s]")
     dur_cfg = a["durations"]
     means = np.asarray([dur_cfg.get(r, dur_cfg["default"]) for r in roles])
     mean = means[ap["role"], ap["mode"]]
@@ -820,7 +1017,9 @@ def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Wi
         {
             "appointment_id": _ids("SYN-A", pr.index, np.arange(ne), 8),
             "patient_id": pid.iloc[ap["owner"]].reset_index(drop=True),
-            "practice_code": pd.Categorical.from_codes(np.zeros(ne, dtype=np.int64), categories=[pr.code]),
+            "practice_code": pd.Categorical.from_codes(
+                np.zeros(ne, dtype=np.int64), categories=[pr.code]
+            ),
             "staff_id": pd.Series(staff_ids, dtype="string[pyarrow]"),
             "role": _cat(ap["role"], roles),
             "start": start,
@@ -836,7 +1035,11 @@ def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Wi
     h = {k: v[order] for k, v in h.items()}
     death = s["died"][h["owner"]]
     los = h["los"]
-    end = np.where(los >= 0, np.minimum(h["start"] + np.maximum(los, 0), np.where(death != NONE, death, NONE)), NONE)
+    end = np.where(
+        los >= 0,
+        np.minimum(h["start"] + np.maximum(los, 0), np.where(death != NONE, death, NONE)),
+        NONE,
+    )
     los_out = pd.array(np.where(los >= 0, end - h["start"], 0), dtype="Int64")
     los_out[los < 0] = pd.NA
     hospital = pd.DataFrame(
@@ -859,7 +1062,9 @@ def _practice_tables(params, s, staff: pd.DataFrame, roles: list[str], win: m.Wi
     }
 
 
-def _assign_staff(rng, staff: pd.DataFrame, practice: str, roles: list[str], role_idx: np.ndarray) -> np.ndarray:
+def _assign_staff(
+    rng, staff: pd.DataFrame, practice: str, roles: list[str], role_idx: np.ndarray
+) -> np.ndarray:
     out = np.empty(len(role_idx), dtype=object)
     pc = staff["practice_code"]
     for j, r in enumerate(roles):
@@ -870,6 +1075,8 @@ def _assign_staff(rng, staff: pd.DataFrame, practice: str, roles: list[str], rol
         if mine.empty:
             mine = staff[staff["role"] == r]
         w = mine["wte"].to_numpy(dtype=float)
-        pick = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(len(sel)), side="right").clip(0, len(w) - 1)
+        pick = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(len(sel)), side="right").clip(
+            0, len(w) - 1
+        )
         out[sel] = mine["staff_id"].to_numpy(dtype=object)[pick]
     return out

@@ -32,7 +32,9 @@ def day(d: date | str) -> int:
     return int((np.datetime64(str(d), "D") - DAY0).astype(int))
 
 
-def interp(x: np.ndarray, knots_x: list[float], knots_y: list[float], log: bool = False) -> np.ndarray:
+def interp(
+    x: np.ndarray, knots_x: list[float], knots_y: list[float], log: bool = False
+) -> np.ndarray:
     """Piecewise-linear interpolation (in log space when ``log``), flat beyond the knots."""
     if log:
         return np.exp(np.interp(x, knots_x, np.log(knots_y)))
@@ -92,7 +94,9 @@ def leave_probability(params: dict[str, Any], age: np.ndarray, years: float) -> 
     """Probability of dying or leaving within ``years``, by age alone (frailty comes later)."""
     m = params["mortality"]
     q = interp(age, m["knots_age"], m["knots_annual_prob"], log=True)
-    dereg = params["registration"]["deregistration_rate"] * np.where((age >= 18) & (age < 40), 1.6, 0.8)
+    dereg = params["registration"]["deregistration_rate"] * np.where(
+        (age >= 18) & (age < 40), 1.6, 0.8
+    )
     return 1 - (1 - q) ** years * (1 - dereg) ** years
 
 
@@ -111,7 +115,7 @@ def draw_people(
     mid = np.arange(19) * 5 + 2.5
     leave = leave_probability(params, mid, years)
     pool_w = w / (1 - leave)
-    n = int(round(n_list * pool_w.sum()))
+    n = round(n_list * pool_w.sum())
     band = rng.choice(19, size=n, p=pool_w / pool_w.sum())
     width = np.where(band == 18, 9.0, 5.0)
     age = band * 5 + rng.random(n) * width  # age at the window's end, had they lived
@@ -152,12 +156,19 @@ def draw_people(
     return people
 
 
-def draw_lifestyle(params: dict[str, Any], rng: np.random.Generator, p: dict[str, np.ndarray]) -> None:
+def draw_lifestyle(
+    params: dict[str, Any], rng: np.random.Generator, p: dict[str, np.ndarray]
+) -> None:
     ls = params["lifestyle"]
     n = len(p["age"])
     adult = p["age"] >= 16
     k = np.log(ls["smoking_deprivation_ratio"]) / 2
-    cur = ls["smoking_current"] * np.exp(k * p["dep"]) / np.cosh(k) * np.where(p["age"] > 70, 0.6, 1.0)
+    cur = (
+        ls["smoking_current"]
+        * np.exp(k * p["dep"])
+        / np.cosh(k)
+        * np.where(p["age"] > 70, 0.6, 1.0)
+    )
     ex = ls["smoking_ex"] * np.clip((p["age"] - 16) / 40, 0.2, 1.4)
     u = rng.random(n)
     smoking = np.where(~adult, 0, np.where(u < cur, 2, np.where(u < cur + ex, 1, 0)))
@@ -167,7 +178,9 @@ def draw_lifestyle(params: dict[str, Any], rng: np.random.Generator, p: dict[str
 # ---------------------------------------------------------------------------------------------
 # Conditions
 # ---------------------------------------------------------------------------------------------
-def condition_logit_parts(params: dict[str, Any], p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def condition_logit_parts(
+    params: dict[str, Any], p: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Everything in each register's log-odds but the solved intercept and deprivation slope."""
     regs = params["conditions"]["registers"]
     out = {}
@@ -221,7 +234,7 @@ def draw_households(
     age = p["age"]
     dem = has[:, REGISTER_CODES.index("DEM")]
     care = np.zeros(n, dtype=bool)
-    residents = int(round(care_home_beds * h["care_home_occupancy"]))
+    residents = round(care_home_beds * h["care_home_occupancy"])
     eligible = np.flatnonzero(age >= 70)
     if residents and len(eligible):
         w = np.exp(0.06 * (age[eligible] - 80) + 0.8 * p["z"][eligible] + 2.0 * dem[eligible])
@@ -231,13 +244,17 @@ def draw_households(
     hb = interp(age, h["housebound_knots_age"], h["housebound_knots_prob"], log=True)
     hb = np.clip(hb * np.exp(0.7 * p["z"] + 0.6 * dem - 0.25), 0, 0.9)
     housebound = (rng.random(n) < hb) & ~care
-    alone_p = np.where(age >= 65, h["lives_alone_65_plus"], np.where(age >= 18, h["lives_alone_under_65"], 0))
+    alone_p = np.where(
+        age >= 65, h["lives_alone_65_plus"], np.where(age >= 18, h["lives_alone_under_65"], 0)
+    )
     lives_alone = (rng.random(n) < alone_p) & ~care
     carer = (rng.random(n) < h["carer_adult_share"] * ((age >= 18) & (age < 85))) & ~care
     p.update(care_home=care, housebound=housebound, lives_alone=lives_alone, carer=carer)
 
 
-def frailty_log_propensity(params: dict[str, Any], p: dict[str, np.ndarray], n_ltc: np.ndarray) -> np.ndarray:
+def frailty_log_propensity(
+    params: dict[str, Any], p: dict[str, np.ndarray], n_ltc: np.ndarray
+) -> np.ndarray:
     c = params["frailty"]["propensity"]
     return (
         c["age_per_decade"] * (np.minimum(p["age"], 100) - 75) / 10
@@ -249,7 +266,9 @@ def frailty_log_propensity(params: dict[str, Any], p: dict[str, np.ndarray], n_l
     )
 
 
-def other_deficit_matrix(params: dict[str, Any], logf: np.ndarray, scale: float, u: np.ndarray) -> np.ndarray:
+def other_deficit_matrix(
+    params: dict[str, Any], logf: np.ndarray, scale: float, u: np.ndarray
+) -> np.ndarray:
     """Which of the 'other' deficits each person has, given uniform draws ``u`` (people × deficits)."""
     w = np.asarray(list(params["frailty"]["other_deficits"].values()))
     rate = scale * np.exp(logf)[:, None] * w[None, :]
@@ -278,14 +297,43 @@ ACUTE_CATEGORIES = {
     "care_home_visit",
 }
 ROLE_CATEGORIES: dict[str, dict[str, float]] = {
-    "gp": {"general_acute": 0.36, "general_routine": 0.29, "clinical_triage": 0.23, "unplanned_activity": 0.04, "planned_clinics": 0.03, "non_contractual": 0.01, "walk_in": 0.02, "external_service": 0.02},
-    "practice_nurse": {"planned_clinics": 0.45, "planned_procedure": 0.30, "general_routine": 0.14, "general_acute": 0.05, "group_consultation": 0.02, "walk_in": 0.02, "external_service": 0.02},
+    "gp": {
+        "general_acute": 0.36,
+        "general_routine": 0.29,
+        "clinical_triage": 0.23,
+        "unplanned_activity": 0.04,
+        "planned_clinics": 0.03,
+        "non_contractual": 0.01,
+        "walk_in": 0.02,
+        "external_service": 0.02,
+    },
+    "practice_nurse": {
+        "planned_clinics": 0.45,
+        "planned_procedure": 0.30,
+        "general_routine": 0.14,
+        "general_acute": 0.05,
+        "group_consultation": 0.02,
+        "walk_in": 0.02,
+        "external_service": 0.02,
+    },
     "hca": {"planned_procedure": 0.65, "planned_clinics": 0.25, "general_routine": 0.10},
     "nursing_associate": {"planned_procedure": 0.60, "planned_clinics": 0.40},
-    "clinical_pharmacist": {"medication_review": 0.60, "planned_clinics": 0.25, "general_routine": 0.15},
+    "clinical_pharmacist": {
+        "medication_review": 0.60,
+        "planned_clinics": 0.25,
+        "general_routine": 0.15,
+    },
     "pharmacy_technician": {"medication_review": 0.50, "planned_clinics": 0.50},
-    "advanced_practitioner": {"general_acute": 0.55, "clinical_triage": 0.30, "general_routine": 0.15},
-    "physician_associate": {"general_acute": 0.55, "clinical_triage": 0.20, "general_routine": 0.25},
+    "advanced_practitioner": {
+        "general_acute": 0.55,
+        "clinical_triage": 0.30,
+        "general_routine": 0.15,
+    },
+    "physician_associate": {
+        "general_acute": 0.55,
+        "clinical_triage": 0.20,
+        "general_routine": 0.25,
+    },
     "paramedic": {"general_acute": 0.60, "clinical_triage": 0.25, "unplanned_activity": 0.15},
     "fcp": {"general_routine": 0.60, "general_acute": 0.40},
     "mental_health_practitioner": {"general_routine": 0.70, "general_acute": 0.30},
@@ -297,13 +345,34 @@ ROLE_CATEGORIES: dict[str, dict[str, float]] = {
     "occupational_therapist": {"planned_clinics": 0.80, "general_routine": 0.20},
 }
 HOME_VISITING_ROLES = {
-    "gp", "practice_nurse", "hca", "nursing_associate", "advanced_practitioner", "paramedic",
-    "care_coordinator", "clinical_pharmacist", "occupational_therapist", "podiatrist",
+    "gp",
+    "practice_nurse",
+    "hca",
+    "nursing_associate",
+    "advanced_practitioner",
+    "paramedic",
+    "care_coordinator",
+    "clinical_pharmacist",
+    "occupational_therapist",
+    "podiatrist",
 }
 BANK_HOLIDAYS = (
-    "2024-05-06", "2024-05-27", "2024-08-26", "2024-12-25", "2024-12-26", "2025-01-01",
-    "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25", "2025-12-25",
-    "2025-12-26", "2026-01-01", "2026-04-03", "2026-04-06",
+    "2024-05-06",
+    "2024-05-27",
+    "2024-08-26",
+    "2024-12-25",
+    "2024-12-26",
+    "2025-01-01",
+    "2025-04-18",
+    "2025-04-21",
+    "2025-05-05",
+    "2025-05-26",
+    "2025-08-25",
+    "2025-12-25",
+    "2025-12-26",
+    "2026-01-01",
+    "2026-04-03",
+    "2026-04-06",
 )
 
 

@@ -75,6 +75,31 @@ class Spec:
         """The sum of the practices' target list sizes."""
         return sum(p.list_size for p in self.practices)
 
+    def scaled(self, factor: float) -> Spec:
+        """The same spec with every practice's list size multiplied by ``factor``.
+
+        Useful to check deprivation gradients on a population large enough that sampling
+        noise is small (e.g. a 200,000-patient default).
+
+        Examples
+        --------
+        >>> load_spec("default").scaled(4).total_list_size
+        192000
+        """
+        import dataclasses
+
+        if not factor > 0:
+            raise SpecError(f"scale factor must be positive, found {factor!r}")
+        practices = tuple(
+            dataclasses.replace(p, list_size=max(1, round(p.list_size * factor)))
+            for p in self.practices
+        )
+        params = copy.deepcopy(self.params)
+        params["scale"] = factor
+        return dataclasses.replace(
+            self, practices=practices, params=params, name=f"{self.name}-x{factor:g}"
+        )
+
     def digest(self) -> str:
         """A short hash of the merged parameters (changes whenever the spec does)."""
         blob = json.dumps(self.params, sort_keys=True, default=str).encode()

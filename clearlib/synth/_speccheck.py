@@ -100,7 +100,8 @@ def check_params(params: dict[str, Any], source: str = "spec") -> list[str]:
         return problems
 
     problems += _check_population(params)
-    problems += _check_practices(params)
+    if not params.get("abstract"):  # a base spec holds parameters, not practices
+        problems += _check_practices(params)
     return problems
 
 
@@ -113,6 +114,18 @@ def _check_population(p: dict[str, Any]) -> list[str]:
         problems.append(f"[age].band_shares: expected 19 five-year bands, found {len(bands)}")
     _share_sum(problems, "[age].band_shares", bands, 100.0)
     _share_sum(problems, "[ethnicity].shares", p["ethnicity"]["shares"].values())
+
+    ls = p["lifestyle"]
+    if ls["smoking_current"] + ls["smoking_ex"] > 1:
+        problems.append(
+            f"[lifestyle]: smoking_current + smoking_ex should be at most 1, found "
+            f"{ls['smoking_current'] + ls['smoking_ex']:.2f}"
+        )
+    for path, table, _ in _walk(p, "", False):
+        for key, value in table.items():
+            is_share = key.endswith("_share") or key.startswith("share_")
+            if is_share and isinstance(value, int | float) and not 0 <= value <= 1:
+                problems.append(f"[{path}].{key}: a share must be between 0 and 1, found {value}")
 
     registers = p["conditions"]["registers"]
     known = set(reference.conditions()["code"])
@@ -135,7 +148,9 @@ def _check_population(p: dict[str, Any]) -> list[str]:
     for code in p["frailty"]["other_deficits"]:
         if code not in deficits:
             problems.append(f"[frailty].other_deficits: {code} is not one of the 36 eFI deficits")
-    _share_sum(problems, "[frailty].target_shares_65_plus", p["frailty"]["target_shares_65_plus"].values())
+    _share_sum(
+        problems, "[frailty].target_shares_65_plus", p["frailty"]["target_shares_65_plus"].values()
+    )
 
     roles = set(reference.roles()["code"])
     role_shares = p["appointments"]["roles"]["shares"]
@@ -158,7 +173,10 @@ def _check_population(p: dict[str, Any]) -> list[str]:
             problems.append(f"[appointments.lead_time].{profile}: one share per band expected")
         _share_sum(problems, f"[appointments.lead_time].{profile}", lead[profile])
     for table, key in (("mortality", "knots"), ("households", "housebound_knots")):
-        ages, values = p[table][f"{key}_age"], p[table][f"{key}_prob" if table == "households" else "knots_annual_prob"]
+        ages, values = (
+            p[table][f"{key}_age"],
+            p[table][f"{key}_prob" if table == "households" else "knots_annual_prob"],
+        )
         if len(ages) != len(values):
             problems.append(f"[{table}]: knot ages and values differ in length")
     return problems
@@ -185,23 +203,37 @@ def _check_practices(p: dict[str, Any]) -> list[str]:
                 problems.append(f"{w}.code: {code} is used twice")
             seen.add(code)
             if not isinstance(pr.get("list_size"), int) or not 100 <= pr["list_size"] <= 200_000:
-                problems.append(f"{w}.list_size: expected a whole number 100-200,000, found {pr.get('list_size')!r}")
+                problems.append(
+                    f"{w}.list_size: expected a whole number 100-200,000, found {pr.get('list_size')!r}"
+                )
             if pr.get("imd_decile") not in range(1, 11):
                 problems.append(f"{w}.imd_decile: expected 1-10, found {pr.get('imd_decile')!r}")
             if pr.get("rurality") not in RURALITY:
-                problems.append(f"{w}.rurality: expected one of {sorted(RURALITY)}, found {pr.get('rurality')!r}")
+                problems.append(
+                    f"{w}.rurality: expected one of {sorted(RURALITY)}, found {pr.get('rurality')!r}"
+                )
             if pr.get("clinical_system") not in CLINICAL_SYSTEMS:
-                problems.append(f"{w}.clinical_system: expected one of {sorted(CLINICAL_SYSTEMS)}, found {pr.get('clinical_system')!r}")
+                problems.append(
+                    f"{w}.clinical_system: expected one of {sorted(CLINICAL_SYSTEMS)}, found {pr.get('clinical_system')!r}"
+                )
             if not isinstance(pr.get("care_home_beds"), int) or pr["care_home_beds"] < 0:
-                problems.append(f"{w}.care_home_beds: expected a whole number ≥ 0, found {pr.get('care_home_beds')!r}")
+                problems.append(
+                    f"{w}.care_home_beds: expected a whole number ≥ 0, found {pr.get('care_home_beds')!r}"
+                )
             if not 0.03 <= float(pr.get("share_65_plus", -1)) <= 0.5:
-                problems.append(f"{w}.share_65_plus: expected 0.03-0.5, found {pr.get('share_65_plus')!r}")
+                problems.append(
+                    f"{w}.share_65_plus: expected 0.03-0.5, found {pr.get('share_65_plus')!r}"
+                )
     draw = p.get("draw_practices")
     if draw:
         if not 1 <= draw.get("pcn_count", 0) <= 99:
             problems.append("[draw_practices].pcn_count: expected 1-99")
         if draw.get("total_list_size", 0) < 1000:
             problems.append("[draw_practices].total_list_size: expected at least 1,000")
-        _share_sum(problems, "[draw_practices].clinical_system_shares", draw["clinical_system_shares"].values())
+        _share_sum(
+            problems,
+            "[draw_practices].clinical_system_shares",
+            draw["clinical_system_shares"].values(),
+        )
         _share_sum(problems, "[draw_practices].rurality_shares", draw["rurality_shares"].values())
     return problems

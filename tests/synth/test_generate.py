@@ -1,0 +1,102 @@
+"""The generator's tables: the columns of the data dictionary, seeded, with fake identifiers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clearlib.data._dictionary import data_dictionary
+from clearlib.synth import load_spec
+from clearlib.synth._generate import generate_pcn
+
+KIND = {  # how a dictionary type shows in a generated frame
+    "string": lambda s: pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype),
+    "integer": lambda s: pd.api.types.is_integer_dtype(s),
+    "number": lambda s: pd.api.types.is_float_dtype(s),
+    "boolean": lambda s: pd.api.types.is_bool_dtype(s),
+    "date": lambda s: pd.api.types.is_datetime64_any_dtype(s),
+    "datetime": lambda s: pd.api.types.is_datetime64_any_dtype(s),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_spec_path: Path) -> dict[str, pd.DataFrame]:
+    spec = load_spec(tiny_spec_path)
+    return generate_pcn(spec, "SYN-PCN01")
+
+
+def test_tables_have_the_dictionary_columns_and_types(tiny: dict[str, pd.DataFrame]) -> None:
+    """Every generated table has exactly the dictionary's columns, in order, of its types."""
+    dictionary = data_dictionary()
+    assert set(tiny) == set(dictionary)
+    for name, frame in tiny.items():
+        table = dictionary[name]
+        assert list(frame.columns) == list(table.field_names), name
+        for f in table.fields:
+            assert KIND[f.type](frame[f.name]), (
+                f"{name}.{f.name}: {frame[f.name].dtype} is not {f.type}"
+            )
+            if f.required:
+                assert frame[f.name].notna().all(), f"{name}.{f.name} has blanks"
+            if f.enum:
+                values = set(frame[f.name].dropna().astype(str))
+                assert values <= set(f.enum), f"{name}.{f.name}: {values - set(f.enum)}"
+
+
+def test_same_seed_same_tables_other_seed_other_population(tiny_spec_path: Path) -> None:
+    """Generating twice with one seed gives equal tables; another seed gives different people."""
+    spec = load_spec(tiny_spec_path)
+    a = generate_pcn(spec, "SYN-PCN02", seed=11)
+    b = generate_pcn(spec, "SYN-PCN02", seed=11)
+    c = generate_pcn(spec, "SYN-PCN02", seed=12)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert not a["patients"]["birth_date"].equals(c["patients"]["birth_date"])
+
+
+def test_a_pcn_does_not_depend_on_which_other_pcns_exist(tiny_spec_path: Path) -> None:
+    """A PCN's tables come from (spec, PCN, seed) alone, so PCNs can be made in any order."""
+    spec = load_spec(tiny_spec_path)
+    first = generate_pcn(spec, "SYN-PCN02")
+    generate_pcn(spec, "SYN-PCN01")
+    again = generate_pcn(spec, "SYN-PCN02")
+    pd.testing.assert_frame_equal(first["appointments"], again["appointments"])
+
+
+def test_identifiers_look_fake_and_are_unique(tiny: dict[str, pd.DataFrame]) -> None:
+    """Identifiers start SYN- and keys are unique."""
+    for table, key, pattern in (
+        ("patients", "patient_id", r"SYN-P\d{9}"),
+        ("appointments", "appointment_id", r"SYN-A\d{11}"),
+        ("hospital_events", "event_id", r"SYN-H\d{10}"),
+        ("staff", "staff_id", r"SYN-S\d{6}"),
+        ("practices", "practice_code", r"SYN-G\d{3}"),
+    ):
+        ids = tiny[table][key].astype(str)
+        assert ids.str.fullmatch(pattern).all(), f"{table}.{key}"
+        assert ids.is_unique, f"{table}.{key} repeats"
+
+
+def test_unknown_pcn_is_a_clear_error(tiny_spec_path: Path) -> None:
+    """Asking for a PCN the spec does not have names the ones it does."""
+    from clearlib import SpecError
+
+    with pytest.raises(SpecError, match="its PCNs are SYN-PCN01, SYN-PCN02"):
+        generate_pcn(load_spec(tiny_spec_path), "SYN-PCN09")
+
+
+def test_rosters_are_sized_to_activity(tiny: dict[str, pd.DataFrame]) -> None:
+    """Each role's WTE grows with its booked appointments; PCN-employed roles are ARRS-funded."""
+    staff, ap = tiny["staff"], tiny["appointments"]
+    wte = staff.groupby("role", observed=True)["wte"].sum()
+    booked = ap[ap["status"] != "cancelled"].groupby("role", observed=True).size()
+    assert set(booked.index) <= set(wte.index), "every role with appointments has staff"
+    assert wte["gp"] > wte.get("splw", 0)
+    assert (staff.loc[staff["practice_code"].isna(), "arrs_funded"]).all()
+    assert not staff.loc[staff["practice_code"].notna(), "arrs_funded"].any()
+    assert ((staff["wte"] > 0) & (staff["wte"] <= 1)).all()
+    assert staff.loc[staff["role"] == "gp", "afc_band"].isna().all()
+    assert np.isin(ap["staff_id"].astype(str), staff["staff_id"].astype(str)).all()
