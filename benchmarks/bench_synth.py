@@ -1,0 +1,124 @@
+"""How fast is dataset generation, how much memory does it take, and how close is it to the I/O floor?
+
+Generates a spec (default: the ICS, 18 PCNs and about 1,026,000 patients, with 2 worker
+processes) into a temporary folder and prints:
+
+* wall time, patients per second and total rows written;
+* peak memory: the main process (``getrusage(RUSAGE_SELF)``) and the largest single worker
+  (``getrusage(RUSAGE_CHILDREN)``: Linux reports the largest descendant that has ended and been
+  waited for, not a sum, so the fork server is stopped first to collect its workers);
+* the I/O floor: the same tables read back into memory PCN by PCN and written again with the
+  same Parquet writer, timing only the writing; and the ratio between the two.
+
+Prints figures; asserts nothing. Run with ``make bench`` or::
+
+    .venv/bin/python benchmarks/bench_synth.py --spec default --jobs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing.forkserver
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from clearlib._config import LARGE_TABLES
+from clearlib.data._store import read_manifest, read_table, write_tables
+from clearlib.synth._run import generate
+
+
+def _mib(kib: int) -> float:
+    # ru_maxrss is in KiB on Linux (bytes on macOS)
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+
+
+def _stop_fork_server() -> None:
+    """End the fork server so its workers' peak memory reaches RUSAGE_CHILDREN."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+def _io_floor(dataset: Path, scratch: Path) -> float:
+    """Seconds to write the dataset's tables again, PCN by PCN, timing only the writing."""
+    manifest = read_manifest(dataset)
+    practices = read_table([dataset / "practices.parquet"], "practices")
+    staff = read_table([dataset / "staff.parquet"], "staff")
+    seconds = 0.0
+    for pcn, codes in manifest["pcns"].items():
+        frames = {
+            table: read_table([dataset / table / f"{code}.parquet" for code in codes], table)
+            for table in LARGE_TABLES
+        }
+        frames["practices"] = practices[practices.pcn_code == pcn]
+        frames["staff"] = staff[staff.pcn_code == pcn]
+        start = time.perf_counter()
+        write_tables(frames, scratch, practice_codes=codes)
+        seconds += time.perf_counter() - start
+        del frames
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default="ics", help="spec name or path (default: ics)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument("--seed", type=int, default=None, help="seed (default: the spec's)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="clear-bench-") as tmp:
+        out = Path(tmp) / "dataset"
+        print(f"Generating {args.spec} with jobs={args.jobs} into {out} ...", flush=True)
+        start = time.perf_counter()
+        generate(args.spec, seed=args.seed, out=out, jobs=args.jobs)
+        wall = time.perf_counter() - start
+        _stop_fork_server()
+        rss_self = _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        rss_children = _mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+        manifest = read_manifest(out)
+        rows = {name: info["rows"] for name, info in manifest["tables"].items()}
+        patients = rows["patients"]
+        size = sum(entry["bytes"] for entry in manifest["files"].values())
+
+        print(f"\nspec {manifest['name']} (seed {manifest['seed']}), jobs={args.jobs}")
+        n_practices = sum(len(codes) for codes in manifest["pcns"].values())
+        print(f"  PCNs, practices         {len(manifest['pcns'])}, {n_practices}")
+        print(f"  patients                {patients:,}")
+        for name, n in rows.items():
+            print(f"    {name:<21} {n:>12,} rows")
+        print(f"  total rows              {sum(rows.values()):,}")
+        print(f"  Parquet on disk         {size / 2**20:,.1f} MiB")
+        print(f"  wall time               {wall:,.1f} s")
+        print(f"  patients per second     {patients / wall:,.0f}")
+        print(f"  rows per second         {sum(rows.values()) / wall:,.0f}")
+        print(f"  peak RSS, main process  {rss_self:,.0f} MiB  (getrusage RUSAGE_SELF)")
+        print(
+            f"  peak RSS, largest child {rss_children:,.0f} MiB  (getrusage RUSAGE_CHILDREN: "
+            "the largest single worker or the fork server, not a sum)"
+        )
+        if args.jobs > 1:
+            bound = rss_self + args.jobs * rss_children
+            print(f"  whole tree, upper bound {bound:,.0f} MiB  (main + jobs x largest child)")
+
+        print("\nI/O floor: reading the tables back PCN by PCN, timing only the Parquet writes ...")
+        scratch = Path(tmp) / "floor"
+        floor = _io_floor(out, scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        print(f"  write time (one process) {floor:,.1f} s")
+        print(f"  generation / write       {wall / floor:,.1f}x")
+        if args.jobs > 1:
+            print(
+                f"  (generation ran on {args.jobs} processes; per process it costs about "
+                f"{wall * args.jobs / floor:,.1f}x the writing)"
+            )
+
+
+if __name__ == "__main__":
+    main()
