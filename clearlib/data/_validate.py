@@ -673,6 +673,7 @@ def _discover(root: Path, dd: DataDictionary) -> tuple[list[_Source], list[dict[
     problems: list[dict[str, Any]] = []
     sources: list[_Source] = []
     listed = ", ".join(tables)
+    other_folders: list[str] = []
     if root.is_file():
         table = _table_for(root.stem, tables) or _table_for(root.parent.name, tables)
         if table is None or root.suffix.lower() not in _TABLE_SUFFIXES:
@@ -689,6 +690,7 @@ def _discover(root: Path, dd: DataDictionary) -> tuple[list[_Source], list[dict[
         if entry.is_dir():
             table = _table_for(entry.name, tables)
             if table is None:
+                other_folders.append(entry.name + "/")
                 continue
             for part in sorted(entry.rglob("*")):
                 if part.is_file() and part.suffix.lower() in _TABLE_SUFFIXES:
@@ -712,7 +714,10 @@ def _discover(root: Path, dd: DataDictionary) -> tuple[list[_Source], list[dict[
             )
         )
     if not sources:
-        problems.append(_file_problem("no_tables", root.name, "", allowed=listed, found="none"))
+        found = "no file or folder named for a table"
+        if other_folders:
+            found += f" (folders not searched: {', '.join(other_folders)})"
+        problems.append(_file_problem("no_tables", root.name, "", allowed=listed, found=found))
     else:
         present = {s.table for s in sources}
         for table in tables:
@@ -919,7 +924,15 @@ def _check_table(table: _Table, rej: list[pd.DataFrame]) -> pd.DataFrame:
             _schema(spec).validate(checked, lazy=True)
         except SchemaErrors as exc:
             fc = exc.failure_cases
-            fc = fc[fc["index"].notna() & fc["column"].isin(cols)]
+            fc = fc[fc["column"].isin(cols)]
+            crashed = fc[fc["index"].isna()]
+            if len(crashed):
+                first = crashed.iloc[0]
+                raise DataError(
+                    f"clearlib could not run the check {first['check']} on {spec.name}."
+                    f"{first['column']} ({first['failure_case']}). This is a fault in clearlib, "
+                    "not in your data: please report it with the file's header row."
+                ) from exc
             for (column, check), group in fc.groupby(["column", "check"], sort=False):
                 pos = group["index"].to_numpy(dtype=np.int64)
                 name = "blank" if check == "not_nullable" else str(check)

@@ -414,6 +414,15 @@ def test_single_file(tmp_path: Path):
     )
 
 
+def test_folder_without_tables(tmp_path: Path):
+    """A folder whose tables sit one level down is an error that names the folder to open."""
+    write_tables(tiny_tables(), tmp_path / "2025")
+    report = validate(tmp_path)
+    assert _problems(report) == [(tmp_path.name, "", "no_tables")]
+    found = report.problems.iloc[0]["found"]
+    assert found == "no file or folder named for a table (folders not searched: 2025/)"
+
+
 def test_missing_path_is_a_data_error(tmp_path: Path):
     """A path that does not exist raises DataError, not a report."""
     with pytest.raises(DataError, match="nothing is there"):
