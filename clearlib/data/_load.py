@@ -66,20 +66,26 @@ def load_pcn(
     spec = load_spec(name)
     seed = spec.seed if seed is None else seed
     path = dataset_path(spec, seed)
-    if regenerate or not _is_current(read_manifest(path), spec.digest(), seed):
+    if regenerate or not _is_current(path, spec.digest(), seed):
         _generate_with_progress(generate, spec, seed, path)
     return read_dataset(path, tables=TABLES if tables is None else tables)
 
 
-def _is_current(manifest: dict[str, Any], digest: str, seed: int) -> bool:
-    """True if a cached dataset was made from this spec, seed and clearlib version."""
+def _is_current(path: Path, digest: str, seed: int) -> bool:
+    """True if a cached dataset is complete and was made from this spec, seed and version.
+
+    Completeness is checked by the presence of every file in the manifest (cheap); checksums
+    are left to :func:`clearlib.data.verify`.
+    """
     import clearlib
 
+    manifest = read_manifest(path)
     return (
         bool(manifest)
         and manifest.get("spec_digest") == digest
         and manifest.get("seed") == seed
         and manifest.get("generator", {}).get("version") == clearlib.__version__
+        and all((path / rel).is_file() for rel in manifest.get("files", {}))
     )
 
 
@@ -90,7 +96,11 @@ def _generate_with_progress(generate: Any, spec: Any, seed: int, path: Path) -> 
 
     console = Console(stderr=True)
     stale = (path / MANIFEST).is_file()
-    reason = "it was made from an older spec or clearlib version" if stale else "first use"
+    reason = (
+        "the cached copy is from an older spec or clearlib version, or incomplete"
+        if stale
+        else "first use"
+    )
     console.print(
         f"Generating the synthetic dataset [bold]{escape(spec.name)}[/] (seed {seed}; {reason}): "
         f"about {spec.total_list_size:,} patients, cached in {escape(str(path))} for next time.",

@@ -319,9 +319,26 @@ def to_arrow(frame: pd.DataFrame, table: str, *, sort: bool = True) -> pa.Table:
         )
     arrays = [_column_to_arrow(frame[c.name], c, table) for c in columns]
     out = pa.Table.from_arrays(arrays, schema=arrow_schema(table))
-    if sort and out.num_rows > 1:
-        out = out.sort_by([(key, "ascending") for key in SORT_KEYS[table]])
+    keys = SORT_KEYS[table]
+    if sort and out.num_rows > 1 and not _is_sorted(out, keys):
+        out = out.sort_by([(key, "ascending") for key in keys])
     return out
+
+
+def _is_sorted(data: pa.Table, keys: Sequence[str]) -> bool:
+    """True if rows are already in key order (sort keys are never null), checked in one pass.
+
+    Generators usually hand over sorted tables; checking is much cheaper than sorting again.
+    """
+    ordered: Any = None  # row i <= row i+1 on the keys compared so far, from the last key back
+    for key in reversed(keys):
+        column = data.column(key)
+        before, after = column.slice(0, len(column) - 1), column.slice(1)
+        if ordered is None:
+            ordered = pc.less_equal(before, after)
+        else:
+            ordered = pc.or_(pc.less(before, after), pc.and_(pc.equal(before, after), ordered))
+    return bool(pc.all(ordered).as_py())
 
 
 def from_arrow(data: pa.Table, table: str) -> pd.DataFrame:
@@ -592,10 +609,7 @@ def read_table(files: Iterable[str | Path], table: str) -> pd.DataFrame:
         try:
             parts.append(pq.read_table(file, columns=schema.names))
         except FileNotFoundError:
-            raise DataError(
-                f"{file}: missing from the dataset. If it was generated, "
-                f"{_REGENERATE.format(name='NAME')}."
-            ) from None
+            raise DataError(f"{file}: no such file.") from None
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataError(f"{file}: not a readable {table} Parquet file ({exc}).") from exc
     if not parts:
@@ -648,10 +662,18 @@ def read_dataset(path: str | Path, tables: Iterable[str] | None = None) -> PCNDa
     if unknown:
         raise DataError(f"no table {', '.join(unknown)}; the tables are {', '.join(TABLES)}.")
     manifest = read_manifest(folder)
+    files = {name: _table_files(folder, name, manifest) for name in wanted}
+    missing = [
+        f.relative_to(folder).as_posix() for fs in files.values() for f in fs if not f.is_file()
+    ]
+    if missing:
+        name = manifest.get("name", folder.name)
+        raise DataError(
+            f"{folder}: {len(missing)} file(s) missing: {', '.join(missing[:5])}"
+            f"{' ...' if len(missing) > 5 else ''}. {_REGENERATE.format(name=name).capitalize()}."
+        )
     frames = {
-        name: read_table(_table_files(folder, name, manifest), name)
-        if name in wanted
-        else empty_frame(name)
+        name: read_table(files[name], name) if name in wanted else empty_frame(name)
         for name in TABLES
     }
     return PCNData(**frames, manifest=manifest)

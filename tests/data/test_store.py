@@ -255,6 +255,20 @@ def test_round_trip_twice_is_identical(written: Path, tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(first[name], second[name], obj=name)
 
 
+def test_rows_sorted_on_the_first_key_are_still_sorted_on_the_second() -> None:
+    """Conditions of one patient out of order (HYP before AF) are sorted; ties keep order."""
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["SYN-P001000001", "SYN-P001000001", "SYN-P001000002"],
+            "condition": ["HYP", "AF", "AF"],
+            "diagnosed_on": _d("2001-01-01", "2002-02-02", "2003-03-03"),
+        }
+    )
+    data = to_arrow(frame, "conditions")
+    assert data.column("condition").to_pylist() == ["AF", "HYP", "AF"]
+    assert to_arrow(frame.iloc[[1, 0, 2]], "conditions").equals(data)
+
+
 def test_code_columns_have_the_dictionary_categories(written: Path) -> None:
     """Codes are categoricals in the dictionary's order, even for values not present."""
     bundle = read_dataset(written)
@@ -634,6 +648,43 @@ def test_load_pcn_regenerates_a_cache_from_an_older_spec(
     bundle = load_pcn(tiny_spec_path, tables=["practices"])
     assert bundle.manifest["spec_digest"] == manifest["spec_digest"]
     assert read_manifest(data_dir / "tiny")["spec_digest"] == manifest["spec_digest"]
+
+
+def test_load_pcn_regenerates_a_cache_with_a_file_missing(
+    tiny_spec_path: Path, data_dir: Path
+) -> None:
+    """A deleted practice file makes the cache incomplete: load_pcn generates it again."""
+    load_pcn(tiny_spec_path, tables=["practices"])
+    (data_dir / "tiny" / "appointments" / "SYN-G002.parquet").unlink()
+    bundle = load_pcn(tiny_spec_path, tables=["appointments"])
+    assert (data_dir / "tiny" / "appointments" / "SYN-G002.parquet").is_file()
+    assert len(bundle.appointments) == bundle.manifest["tables"]["appointments"]["rows"]
+
+
+def test_read_dataset_names_missing_files(tiny: Path, tmp_path: Path) -> None:
+    """Reading a dataset with a file gone: DataError naming it and how to regenerate."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(tiny, folder)
+    (folder / "conditions" / "SYN-G003.parquet").unlink()
+    with pytest.raises(DataError, match=r"conditions/SYN-G003\.parquet.*clearlib data synth tiny"):
+        read_dataset(folder)
+
+
+def test_abandoned_work_folders_of_dead_runs_are_removed(tiny: Path, tmp_path: Path) -> None:
+    """A work folder whose process has ended is cleared by the next run; a live one is kept."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f".tiny.partial-{int(ended.stdout)}-0123abcd"
+    live = tmp_path / f".tiny.partial-{os.getpid()}-0123abcd"
+    dead.mkdir()
+    live.mkdir()
+    generate(read_manifest(tiny)["spec"]["path"], out=tmp_path / "tiny", jobs=1)
+    assert not dead.exists()
+    assert live.exists()
 
 
 def test_load_pcn_keeps_other_seeds_apart(tiny_spec_path: Path, data_dir: Path) -> None:
