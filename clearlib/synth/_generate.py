@@ -709,6 +709,11 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     rate = _appointment_relative_rate(params, p, n_ltc, n_def) * cal.appointment_scale
     ap = _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, cal.dna_intercept)
     hosp = _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win)
+    for change in params.get("interventions", []):
+        if change["practice"] == pr.code:
+            ap, hosp = _apply_intervention(
+                params, change, rng, p, n_def, ap, hosp, lo, hi, win, cal
+            )
 
     return {
         "practice": pr,
@@ -731,6 +736,59 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
         "hosp": hosp,
         "rng": rng,
     }
+
+
+def _apply_intervention(params, change, rng, p, n_def, ap, hosp, lo, hi, win, cal):
+    """A change that starts partway through the window, with a known effect on its cohort.
+
+    Events after the start are thinned (exact for Poisson counts), and the new service's
+    appointments are added, so before/after and comparison-practice analyses recover the effect.
+    """
+    start = m.day(change["starts_on"])
+    cohort = (n_def >= change["cohort_min_deficits"]) & ~p["care_home"]
+    em_type = HOSPITAL_TYPES.index("emergency_admission")
+    drop = (
+        cohort[hosp["owner"]]
+        & (hosp["kind"] == em_type)
+        & (hosp["start"] >= start)
+        & (rng.random(len(hosp["owner"])) < -change["emergency_admission_change"])
+    )
+    hosp = {k: v[~drop] for k, v in hosp.items()}
+    roles = list(params["appointments"]["roles"]["shares"])
+    gp_drop = (
+        cohort[ap["owner"]]
+        & (ap["role"] == roles.index("gp"))
+        & (ap["day"] >= start)
+        & (rng.random(len(ap["owner"])) < -change["gp_appointment_change"])
+    )
+    ap = {k: v[~gp_drop] for k, v in ap.items()}
+    weights = m.day_weights(params, win)
+    cat_index = {c: i for i, c in enumerate(m.CATEGORIES)}
+    for role, per_year in change["extra_appointments_per_person_year"].items():
+        c_lo = np.maximum(lo, start)
+        exposure = np.maximum(hi - c_lo + 1, 0) / m.YEAR
+        k = rng.poisson(per_year * exposure * cohort)
+        owner, days = m.sample_days(rng, weights, win, c_lo, hi, k)
+        ne = len(owner)
+        home = p["housebound"][owner] & (rng.random(ne) < 0.5)
+        mode = np.where(home, 3, np.where(rng.random(ne) < 0.3, 1, 0)).astype(np.int8)
+        lead = rng.integers(7, 22, ne)
+        dna_logit = params["appointments"]["dna"]["per_week_of_lead_time"] * lead / 7
+        status = np.where(rng.random(ne) < m.sigmoid(dna_logit + cal.dna_intercept), 1, 0).astype(
+            np.int8
+        )
+        extra = {
+            "owner": owner,
+            "day": days,
+            "role": np.full(ne, roles.index(role)),
+            "mode": mode,
+            "category": np.full(ne, cat_index["planned_clinics"], dtype=np.int8),
+            "lead": lead,
+            "status": status,
+            "dna_logit": dna_logit,
+        }
+        ap = {k: np.concatenate([ap[k], extra[k].astype(ap[k].dtype)]) for k in ap}
+    return ap, hosp
 
 
 def _mean_sqrt_gamma(shape: float) -> float:

@@ -224,6 +224,25 @@ def _check_practices(p: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"{w}.share_65_plus: expected 0.03-0.5, found {pr.get('share_65_plus')!r}"
                 )
+    roles = set(reference.roles()["code"])
+    window = p.get("window", {})
+    for i, change in enumerate(p.get("interventions", [])):
+        w = f"[[interventions]][{i}]"
+        if seen and change.get("practice") not in seen:
+            problems.append(
+                f"{w}.practice: {change.get('practice')!r} is not a practice of this spec"
+            )
+        start = change.get("starts_on")
+        if window and not (window["start"] < start <= window["end"]):
+            problems.append(f"{w}.starts_on: expected a date inside the window, found {start!r}")
+        for key in ("emergency_admission_change", "gp_appointment_change"):
+            if not -1 <= change.get(key, 0) <= 0:
+                problems.append(
+                    f"{w}.{key}: expected a reduction between -1 and 0, found {change.get(key)!r}"
+                )
+        for role in change.get("extra_appointments_per_person_year", {}):
+            if role not in roles:
+                problems.append(f"{w}.extra_appointments_per_person_year: unknown role {role!r}")
     draw = p.get("draw_practices")
     if draw:
         if not 1 <= draw.get("pcn_count", 0) <= 99:

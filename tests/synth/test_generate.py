@@ -100,3 +100,16 @@ def test_rosters_are_sized_to_activity(tiny: dict[str, pd.DataFrame]) -> None:
     assert ((staff["wte"] > 0) & (staff["wte"] <= 1)).all()
     assert staff.loc[staff["role"] == "gp", "afc_band"].isna().all()
     assert np.isin(ap["staff_id"].astype(str), staff["staff_id"].astype(str)).all()
+
+
+def test_the_default_pcn_carries_a_change_with_a_known_effect(default_pcn) -> None:
+    """From 1 April 2025 Abbey Fields (SYN-G003) adds care-coordinator reviews for its frail
+    cohort; the other practices, the comparison group, do not change."""
+    ap = default_pcn.appointments
+    cc = ap[(ap["role"] == "care_coordinator") & (ap["national_category"] == "planned_clinics")]
+    after = cc["start"] >= pd.Timestamp("2025-04-01")
+    at_g003 = cc["practice_code"] == "SYN-G003"
+    g003 = after[at_g003].sum() / max((~after[at_g003]).sum(), 1)
+    others = after[~at_g003].sum() / max((~after[~at_g003]).sum(), 1)
+    assert g003 > 2.5 * others, (g003, others)
+    assert 0.6 < others < 1.6, "the comparison practices are steady"

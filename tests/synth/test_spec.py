@@ -52,7 +52,7 @@ def test_a_bad_spec_reports_every_problem_at_once(tmp_path: Path) -> None:
     bad.write_text(
         """
 schema_version = 1
-extends = "default"
+extends = "population"
 name = "bad"
 
 [[pcns]]
@@ -81,6 +81,22 @@ smoking_current = 0.99
     assert "imd_decile: expected 1-10, found 11" in message
     assert "smoking_current + smoking_ex should be at most 1" in message
     assert "3 problem(s)" in message
+
+
+def test_an_intervention_must_name_a_practice_of_the_spec(tmp_path: Path) -> None:
+    """A spec that inherits an intervention for a practice it no longer has says so."""
+    spec = tmp_path / "moved.toml"
+    spec.write_text(
+        'schema_version = 1\nextends = "default"\nname = "moved"\n[[pcns]]\ncode = "SYN-PCN01"\n'
+        'assumption = "test"\n[[pcns.practices]]\ncode = "SYN-G009"\nname = "A"\nlist_size = 900\n'
+        'imd_decile = 5\nrurality = "town"\nclinical_system = "Vision"\ncare_home_beds = 0\n'
+        "share_65_plus = 0.2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        SpecError, match=r"\[\[interventions\]\]\[0\]\.practice: 'SYN-G003' is not a practice"
+    ):
+        load_spec(spec)
 
 
 def test_numbers_without_a_source_are_refused(tmp_path: Path) -> None:
