@@ -66,6 +66,15 @@ def tiny_spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def one_pcn_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny1.toml``: the tiny spec's first PCN only (SYN-G001, SYN-G002), made in-process."""
+    first = TINY_SPEC[: TINY_SPEC.rindex("[[pcns]]")].replace('name = "tiny"', 'name = "tiny1"')
+    path = tmp_path_factory.mktemp("specs") / "tiny1.toml"
+    path.write_text(first, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def default_pcn():
     """The default synthetic PCN, generated on first use and cached in the data folder."""
     import clearlib

@@ -23,16 +23,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def one_pcn_spec(tiny_spec_path: Path, tmp_path: Path) -> Path:
-    """The tiny spec cut to its first PCN (SYN-G001, SYN-G002): generated in one process."""
-    text = tiny_spec_path.read_text()
-    first = text[: text.rindex("[[pcns]]")].replace('name = "tiny"', 'name = "tiny1"')
-    path = tmp_path / "tiny1.toml"
-    path.write_text(first)
-    return path
-
-
 # ---------------------------------------------------------------------------------------------
 # Help and version
 # ---------------------------------------------------------------------------------------------

@@ -591,14 +591,14 @@ def test_commit_keeps_a_dataset_that_appeared_meanwhile(tmp_path: Path) -> None:
 
 
 def test_two_processes_generating_the_same_dataset_both_succeed(
-    tiny_spec_path: Path, tmp_path: Path
+    one_pcn_spec: Path, tmp_path: Path
 ) -> None:
     """Two concurrent runs into one folder: both exit 0, one complete, valid dataset remains."""
-    out = tmp_path / "tiny"
+    out = tmp_path / "tiny1"
     code = textwrap.dedent(
         f"""
         from clearlib.synth._run import generate
-        generate({str(tiny_spec_path)!r}, out={str(out)!r}, jobs=1)
+        generate({str(one_pcn_spec)!r}, out={str(out)!r}, jobs=1)
         """
     )
     runs = [
@@ -609,7 +609,7 @@ def test_two_processes_generating_the_same_dataset_both_succeed(
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err.decode()
     assert verify(out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny1"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,42 +622,42 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_load_pcn_generates_once_then_reads_the_cache(
-    tiny_spec_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    one_pcn_spec: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """First call writes <data_dir>/tiny; the second reads it without generating."""
-    first = load_pcn(tiny_spec_path)
-    assert (data_dir / "tiny" / "manifest.json").is_file()
-    assert first.manifest["name"] == "tiny"
+    """First call writes <data_dir>/tiny1; the second reads it without generating."""
+    first = load_pcn(one_pcn_spec)
+    assert (data_dir / "tiny1" / "manifest.json").is_file()
+    assert first.manifest["name"] == "tiny1"
 
     def no_generation(*args, **kwargs):
         raise AssertionError("the cached dataset should have been read")
 
     monkeypatch.setattr(_run, "generate", no_generation)
-    second = load_pcn(tiny_spec_path, tables=["patients"])
+    second = load_pcn(one_pcn_spec, tables=["patients"])
     pd.testing.assert_frame_equal(first.patients, second.patients)
     assert len(second.appointments) == 0
 
 
 def test_load_pcn_regenerates_a_cache_from_an_older_spec(
-    tiny_spec_path: Path, data_dir: Path
+    one_pcn_spec: Path, data_dir: Path
 ) -> None:
     """A manifest whose spec digest differs from the spec's: the dataset is made again."""
-    load_pcn(tiny_spec_path, tables=["practices"])
-    manifest = read_manifest(data_dir / "tiny")
-    write_manifest(data_dir / "tiny", {**manifest, "spec_digest": "0" * 16})
-    bundle = load_pcn(tiny_spec_path, tables=["practices"])
+    load_pcn(one_pcn_spec, tables=["practices"])
+    manifest = read_manifest(data_dir / "tiny1")
+    write_manifest(data_dir / "tiny1", {**manifest, "spec_digest": "0" * 16})
+    bundle = load_pcn(one_pcn_spec, tables=["practices"])
     assert bundle.manifest["spec_digest"] == manifest["spec_digest"]
-    assert read_manifest(data_dir / "tiny")["spec_digest"] == manifest["spec_digest"]
+    assert read_manifest(data_dir / "tiny1")["spec_digest"] == manifest["spec_digest"]
 
 
 def test_load_pcn_regenerates_a_cache_with_a_file_missing(
-    tiny_spec_path: Path, data_dir: Path
+    one_pcn_spec: Path, data_dir: Path
 ) -> None:
     """A deleted practice file makes the cache incomplete: load_pcn generates it again."""
-    load_pcn(tiny_spec_path, tables=["practices"])
-    (data_dir / "tiny" / "appointments" / "SYN-G002.parquet").unlink()
-    bundle = load_pcn(tiny_spec_path, tables=["appointments"])
-    assert (data_dir / "tiny" / "appointments" / "SYN-G002.parquet").is_file()
+    load_pcn(one_pcn_spec, tables=["practices"])
+    (data_dir / "tiny1" / "appointments" / "SYN-G002.parquet").unlink()
+    bundle = load_pcn(one_pcn_spec, tables=["appointments"])
+    assert (data_dir / "tiny1" / "appointments" / "SYN-G002.parquet").is_file()
     assert len(bundle.appointments) == bundle.manifest["tables"]["appointments"]["rows"]
 
 
@@ -687,11 +687,11 @@ def test_abandoned_work_folders_of_dead_runs_are_removed(tiny: Path, tmp_path: P
     assert live.exists()
 
 
-def test_load_pcn_keeps_other_seeds_apart(tiny_spec_path: Path, data_dir: Path) -> None:
-    """seed=8 is cached as tiny-seed8, beside (not over) the spec's own seed."""
-    bundle = load_pcn(tiny_spec_path, seed=8, tables=["practices"])
+def test_load_pcn_keeps_other_seeds_apart(one_pcn_spec: Path, data_dir: Path) -> None:
+    """seed=8 is cached as tiny1-seed8, beside (not over) the spec's own seed."""
+    bundle = load_pcn(one_pcn_spec, seed=8, tables=["practices"])
     assert bundle.manifest["seed"] == 8
-    assert sorted(p.name for p in data_dir.iterdir()) == ["tiny-seed8"]
+    assert sorted(p.name for p in data_dir.iterdir()) == ["tiny1-seed8"]
 
 
 def test_load_pcn_of_unknown_name_lists_the_specs() -> None:
