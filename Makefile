@@ -35,7 +35,7 @@ $(SYSTEM_STAMP): | $(STAMP)
 
 demo: $(STAMP) ## generate the default synthetic PCN and print its realism profile
 	$(VENV)/bin/clearlib data synth default
-	$(VENV)/bin/clearlib data profile default
+	$(VENV)/bin/clearlib data profile default --strict
 
 test: $(STAMP) $(SYSTEM_STAMP) lint ## lint, then every test (what CI runs)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup

@@ -53,34 +53,39 @@ class RealismProfile:
         return c[~c["within"].astype(bool)]
 
     def render(self, console: Any = None) -> None:
-        """Print the profile as a table (rich)."""
+        """Print the profile: one table per group of targets, its sources beneath."""
         from rich.console import Console
         from rich.table import Table
 
         console = console or Console()
-        t = Table(title=f"Realism profile: {self.name}", show_lines=False)
-        for col in ("target", "published", "observed", "tolerance", "ok", "source"):
-            t.add_column(col, overflow="fold", max_width=60 if col == "source" else None)
-        last = None
-        for row in self.table.itertuples():
-            if row.group != last:
-                t.add_section()
-                t.add_row(f"[bold]{row.group}[/bold]", "", "", "", "", "")
-                last = row.group
-            ok = (
-                ""
-                if row.within is None or pd.isna(row.within)
-                else ("[green]yes[/green]" if row.within else "[red]NO[/red]")
-            )
-            t.add_row(
-                f"  {row.target}",
-                _fmt(row.published, row.unit),
-                _fmt(row.observed, row.unit),
-                row.tolerance,
-                ok,
-                row.source,
-            )
-        console.print(t)
+        console.print(f"[bold]Realism profile: {self.name}[/bold]")
+        for group, rows in self.table.groupby("group", sort=False):
+            t = Table(title=group, title_justify="left", title_style="bold", expand=False)
+            for col, justify in (
+                ("target", "left"),
+                ("published", "right"),
+                ("observed", "right"),
+                ("tolerance", "left"),
+                ("ok", "center"),
+            ):
+                t.add_column(col, justify=justify, overflow="fold")
+            for row in rows.itertuples():
+                if row.within is None or pd.isna(row.within):
+                    ok = ""
+                else:
+                    ok = "[green]yes[/green]" if row.within else "[red]NO[/red]"
+                t.add_row(
+                    str(row.target),
+                    _fmt(row.published, row.unit),
+                    _fmt(row.observed, row.unit),
+                    str(row.tolerance),
+                    ok,
+                )
+            console.print(t)
+            for source in dict.fromkeys(rows["source"]):
+                if source:
+                    console.print(f"  [dim]Source: {source}[/dim]")
+            console.print()
         n = len(self.checked)
         bad = len(self.failures)
         verdict = (
@@ -97,7 +102,7 @@ def _fmt(v: Any, unit: str) -> str:
     if isinstance(v, str):
         return v
     if unit == "%":
-        return f"{100 * v:.1f}%"
+        return f"{100 * v:.2f}%" if abs(v) < 0.01 else f"{100 * v:.1f}%"
     if unit == "x":
         return f"{v:.2f}"
     return f"{v:.2f}"
