@@ -173,10 +173,14 @@ def synth(
                 name, seed=seed, out=out, fmt=fmt.value, jobs=jobs, progress=progress
             )
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    _print_summary(manifest, path)
+    if out is not None:
+        hint = f'clearlib.data.read_dataset(r"{path}")'
+    else:
+        hint = f'clearlib.load_pcn("{name}"{"" if seed is None else f", seed={seed}"})'
+    _print_summary(manifest, path, hint)
 
 
-def _print_summary(manifest: dict[str, Any], path: Path) -> None:
+def _print_summary(manifest: dict[str, Any], path: Path, hint: str) -> None:
     console = _stdout()
     table = Table(title=f"{manifest['name']} (seed {manifest['seed']})", title_justify="left")
     table.add_column("table")
@@ -188,6 +192,7 @@ def _print_summary(manifest: dict[str, Any], path: Path) -> None:
     extra = [f for f in manifest.get("formats", []) if f != "parquet"]
     for fmt in extra:
         console.print(f"{fmt.upper()} copies in {path / fmt}", soft_wrap=True)
+    console.print(f"Load it in Python: {hint}", soft_wrap=True)
 
 
 def _write_messy(name: str, seed: int | None, out: Path | None) -> None:

@@ -74,6 +74,7 @@ def test_synth_writes_a_dataset_and_summarises_it(one_pcn_spec: Path, tmp_path: 
     assert manifest["seed"] == 3
     assert manifest["pcns"] == {"SYN-PCN01": ["SYN-G001", "SYN-G002"]}
     assert "Written to" in result.stdout
+    assert f'clearlib.data.read_dataset(r"{out}")' in result.stdout
     assert f"{manifest['tables']['patients']['rows']:,}" in result.stdout
 
 
