@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +155,9 @@ def generate(
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ConfigError(f"{name} must be a whole number ≥ {minimum}, found {value!r}.")
-    return value
+    return int(value)
 
 
 def _check_destination(out: Path) -> None:
