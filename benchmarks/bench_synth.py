@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default="ics", help="spec name or path (default: ics)")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="worker processes (default: 2; at most one per PCN)"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed (default: the spec's)")
     args = parser.parse_args(argv)
 
@@ -83,11 +85,12 @@ def main(argv: list[str] | None = None) -> None:
         rss_children = _mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
         manifest = read_manifest(out)
+        jobs = min(args.jobs, len(manifest["pcns"]))
         rows = {name: info["rows"] for name, info in manifest["tables"].items()}
         patients = rows["patients"]
         size = sum(entry["bytes"] for entry in manifest["files"].values())
 
-        print(f"\nspec {manifest['name']} (seed {manifest['seed']}), jobs={args.jobs}")
+        print(f"\nspec {manifest['name']} (seed {manifest['seed']}), jobs={jobs}")
         n_practices = sum(len(codes) for codes in manifest["pcns"].values())
         print(f"  PCNs, practices         {len(manifest['pcns'])}, {n_practices}")
         print(f"  patients                {patients:,}")
@@ -103,8 +106,8 @@ def main(argv: list[str] | None = None) -> None:
             f"  peak RSS, largest child {rss_children:,.0f} MiB  (getrusage RUSAGE_CHILDREN: "
             "the largest single worker or the fork server, not a sum)"
         )
-        if args.jobs > 1:
-            bound = rss_self + args.jobs * rss_children
+        if jobs > 1:
+            bound = rss_self + jobs * rss_children
             print(f"  whole tree, upper bound {bound:,.0f} MiB  (main + jobs x largest child)")
 
         print("\nI/O floor: reading the tables back PCN by PCN, timing only the Parquet writes ...")
@@ -113,10 +116,10 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
         print(f"  write time (one process) {floor:,.1f} s")
         print(f"  generation / write       {wall / floor:,.1f}x")
-        if args.jobs > 1:
+        if jobs > 1:
             print(
-                f"  (generation ran on {args.jobs} processes; per process it costs about "
-                f"{wall * args.jobs / floor:,.1f}x the writing)"
+                f"  (generation ran on {jobs} processes; per process it costs about "
+                f"{wall * jobs / floor:,.1f}x the writing)"
             )
 
 
