@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from clearlib import reference
 from clearlib._config import WINDOW_START
@@ -96,6 +95,8 @@ def _solve_condition(
     date if they are, or are not, on the register (they differ where the register itself
     changes survival, as palliative care does).
     """
+
+    from scipy import optimize
 
     def prevalence(p: np.ndarray, sel: slice | np.ndarray) -> float:
         on = (p * w1)[sel].sum()
@@ -247,6 +248,8 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         win,
         dna_intercept=None,
     )
+    from scipy import optimize
+
     x = appts["dna_logit"][appts["status"] != 2]
     dna_intercept = optimize.brentq(lambda b: m.sigmoid(x + b).mean() - a["dna_share"], -12, 4)
     return Calibration(
@@ -263,6 +266,8 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
 
 def _solve_frailty_scale(params, implied, logf, u, weight) -> float:
     """The scale of 'other' deficits that makes the fit share of people 65+ its target."""
+    from scipy import optimize
+
     fr = params["frailty"]
     fit_max = fr["category_max_deficits"]["fit"]
 
@@ -618,8 +623,8 @@ def _days_to_datetime(d: np.ndarray) -> np.ndarray:
 
 def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pd.Series:
     head = f"{prefix}{index:03d}"
-    s = pd.Series(serial + 1, dtype="int64").astype("string[pyarrow]").str.zfill(width)
-    return (head + s).astype("string[pyarrow]")
+    s = pd.Series(serial + 1, dtype="int64").astype("str").str.zfill(width)
+    return head + s
 
 
 def _cat(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pd.Categorical:
@@ -888,10 +893,10 @@ def _roster(
                 }
             )
     df = pd.DataFrame(rows)
-    df["practice_code"] = df["practice_code"].astype("string[pyarrow]")
-    df["afc_band"] = df["afc_band"].astype("string[pyarrow]")
+    df["practice_code"] = df["practice_code"].astype("str")
+    df["afc_band"] = df["afc_band"].astype("str")
     for c in ("staff_id", "pcn_code", "role"):
-        df[c] = df[c].astype("string[pyarrow]")
+        df[c] = df[c].astype("str")
     df["start_date"] = df["start_date"].astype("datetime64[s]")
     return df
 
@@ -975,7 +980,7 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
         )
     practices_df = pd.DataFrame(practice_rows)
     for c in ("practice_code", "pcn_code", "name", "rurality", "clinical_system"):
-        practices_df[c] = practices_df[c].astype("string[pyarrow]")
+        practices_df[c] = practices_df[c].astype("str")
     result = {"practices": practices_df, "staff": staff}
     for k, frames in out.items():
         result[k] = pd.concat(frames, ignore_index=True)
@@ -1078,8 +1083,8 @@ def _practice_tables(
             "practice_code": pd.Categorical.from_codes(
                 np.zeros(ne, dtype=np.int64), categories=[pr.code]
             ),
-            "staff_id": pd.Series(staff_ids, dtype="string[pyarrow]"),
-            "role": _cat(ap["role"], roles),
+            "staff_id": pd.Series(staff_ids, dtype="str"),
+            "role": _cat(np.asarray([m.ROLE_CODES.index(r) for r in roles])[ap["role"]], m.ROLE_CODES),
             "start": start,
             "booked_on": _days_to_datetime(ap["day"] - ap["lead"]),
             "mode": _cat(ap["mode"], MODES),
