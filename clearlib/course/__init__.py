@@ -1,0 +1,95 @@
+"""The nbgrader course: check assignments, leak-free feedback, grade exports, learners' setup.
+
+Faculty use these through ``clearlib course check | grade | feedback | export``; learners
+through ``clearlib course setup-check``. The faculty guide is ``course/README.md``.
+
+Names load on first use, so ``import clearlib.course`` (and the ``clearlib`` command) stays
+quick: nbgrader, nbconvert and SQLAlchemy are imported only by the commands that need them.
+
+Examples
+--------
+>>> from clearlib.course import check_assignment, objectives
+>>> objectives()["LO1.1"].text
+'Run, edit and save a notebook; restart and run all.'
+>>> report = check_assignment("01-getting-started")  # doctest: +SKIP
+>>> report.ok  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "AssignmentInfo",
+    "Check",
+    "CheckReport",
+    "ExportResult",
+    "FeedbackReport",
+    "GradedCell",
+    "LeakFreeFeedback",
+    "Objective",
+    "Problem",
+    "blackboard_table",
+    "cell_scores",
+    "check_assignment",
+    "check_course",
+    "check_setup",
+    "course_config",
+    "course_dir",
+    "export_grades",
+    "find_leaks",
+    "generate_feedback",
+    "grades_table",
+    "list_assignments",
+    "mastery_figure",
+    "objective_mastery",
+    "objectives",
+    "plain_message",
+    "read_assignment",
+    "render_checks",
+]
+
+_WHERE = {
+    "AssignmentInfo": "_notebook",
+    "GradedCell": "_notebook",
+    "Objective": "_notebook",
+    "course_config": "_notebook",
+    "course_dir": "_notebook",
+    "list_assignments": "_notebook",
+    "objectives": "_notebook",
+    "read_assignment": "_notebook",
+    "CheckReport": "_check",
+    "Problem": "_check",
+    "check_assignment": "_check",
+    "check_course": "_check",
+    "FeedbackReport": "_feedback",
+    "LeakFreeFeedback": "_feedback",
+    "find_leaks": "_feedback",
+    "generate_feedback": "_feedback",
+    "plain_message": "_feedback",
+    "ExportResult": "_export",
+    "blackboard_table": "_export",
+    "cell_scores": "_export",
+    "export_grades": "_export",
+    "grades_table": "_export",
+    "mastery_figure": "_export",
+    "objective_mastery": "_export",
+    "Check": "_setup",
+    "check_setup": "_setup",
+    "render_checks": "_setup",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clearlib.course' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"clearlib.course.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,484 @@
+"""``clearlib course check``: prove an assignment before learners see it.
+
+For each assignment, in a temporary copy of the course (the real gradebook is never touched):
+
+1. static checks of the source notebook: grade ids unique, ``qN-short-name``, unchanged since
+   the lock file ``grade_ids.txt``; every graded cell worth points and tagged with valid
+   objectives; every test opening with a docstring; a written answer graded by hand; every
+   objective of the week assessed;
+2. nbgrader makes the learner version (``generate_assignment``);
+3. the model solution (the source notebook, handed in by a pretend learner) is autograded: it
+   must earn every autograded point, within the time budget;
+4. the blank learner version is autograded: it must earn none, and the grader must not crash.
+
+Every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clearlib._exceptions import ConfigError
+from clearlib.course._notebook import (
+    BEGIN_HIDDEN,
+    END_HIDDEN,
+    GRADE_ID_PATTERN,
+    LOCK_FILE,
+    AssignmentInfo,
+    course_config,
+    ensure_nbgrader_tools,
+    list_assignments,
+    objectives,
+    read_assignment,
+    week_of,
+)
+from clearlib.course._notebook import course_dir as _course_dir
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["CheckReport", "Problem", "check_assignment", "check_course", "read_lock"]
+
+MODEL = "model-solution"
+BLANK = "blank-release"
+
+_LOG = logging.getLogger("clearlib.course.nbgrader")
+_LOG.propagate = False
+_LOG.setLevel(logging.INFO)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an assignment: where (a grade id or a step) and what to do."""
+
+    assignment: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.assignment} [{self.where}]: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_assignment` found for one assignment.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Everything that must be fixed (empty when the assignment is ready).
+    notes : list of str
+        Information that needs no fix (a lock file written, no lock file yet).
+    autograded_points, manual_points : float
+        Points the tests can award, and points graded by hand.
+    model_points, blank_points : float or None
+        Autograded points earned by the model solution and by the blank learner version
+        (None when that step could not run).
+    model_seconds : float or None
+        Time to autograde the model solution (kernel start included).
+    """
+
+    assignment: str
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    autograded_points: float = 0.0
+    manual_points: float = 0.0
+    model_points: float | None = None
+    blank_points: float | None = None
+    model_seconds: float | None = None
+    time_budget_s: float = 60.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing needs fixing."""
+        return not self.problems
+
+    def add(self, where: str, message: str) -> None:
+        """Record a problem."""
+        self.problems.append(Problem(self.assignment, where, message))
+
+    def summary(self) -> str:
+        """A plain-text account: the scores, then every problem.
+
+        Examples
+        --------
+        >>> r = CheckReport("01-getting-started", autograded_points=6, manual_points=2,
+        ...                 model_points=6, blank_points=0, model_seconds=4.2)
+        >>> print(r.summary())
+        01-getting-started: ready. Model solution 6/6 autograded points, blank release 0/6, graded in 4.2 s (budget 60 s); 2 points graded by hand.
+        """
+        model = "not run" if self.model_points is None else f"{self.model_points:g}"
+        blank = "not run" if self.blank_points is None else f"{self.blank_points:g}"
+        took = "" if self.model_seconds is None else f", graded in {self.model_seconds:.1f} s"
+        verdict = "ready" if self.ok else f"{len(self.problems)} problem(s)"
+        lines = [
+            f"{self.assignment}: {verdict}. Model solution {model}/{self.autograded_points:g} "
+            f"autograded points, blank release {blank}/{self.autograded_points:g}{took} "
+            f"(budget {self.time_budget_s:g} s); {self.manual_points:g} points graded by hand."
+        ]
+        lines += [f"  - [{p.where}] {p.message}" for p in self.problems]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def render(self, console: Console) -> None:
+        """Print the report with colour: a tick or a cross, then every problem."""
+        from rich.markup import escape
+
+        head, *rest = self.summary().split("\n")
+        mark = "[green]✓[/green]" if self.ok else "[red]✗[/red]"
+        console.print(f"{mark} {escape(head)}", soft_wrap=True)
+        for line in rest:
+            style = "red" if line.startswith("  - ") else "dim"
+            console.print(f"[{style}]{escape(line)}[/{style}]", soft_wrap=True)
+
+
+def read_lock(folder: str | Path) -> list[str] | None:
+    """The grade ids recorded in ``<assignment>/grade_ids.txt`` (None when there is no lock).
+
+    Examples
+    --------
+    >>> read_lock("/nonexistent") is None
+    True
+    """
+    path = Path(folder) / LOCK_FILE
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _write_lock(info: AssignmentInfo) -> Path:
+    path = info.folder / LOCK_FILE
+    header = (
+        f"# Grade ids of {info.name}, in notebook order. Written by\n"
+        f"# `clearlib course check {info.name} --update-lock`; `clearlib course check` fails if\n"
+        "# an id changes: learners' grades and comments are stored under these ids.\n"
+    )
+    path.write_text(header + "\n".join(info.grade_ids) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_static(info: AssignmentInfo, report: CheckReport) -> None:
+    known = objectives()
+    if week_of(info.name) is None:
+        report.add(
+            "name",
+            f"The assignment's folder should be named NN-slug (two-digit week, lower-case "
+            f"words joined by hyphens, like 01-getting-started); it is {info.name!r}.",
+        )
+    if not any(p.stem == info.name for p in info.notebooks):
+        names = ", ".join(p.name for p in info.notebooks)
+        report.add(
+            "notebook",
+            f"Expected the notebook {info.name}.ipynb in {info.folder}; found {names}.",
+        )
+    counts = Counter(info.grade_ids)
+    for gid, n in counts.items():
+        if n > 1:
+            report.add(gid, f"The grade id {gid!r} is used by {n} cells; each must be unique.")
+        if not GRADE_ID_PATTERN.fullmatch(gid):
+            report.add(
+                gid or "grade id",
+                f"The grade id {gid!r} should read qN-short-name (a question number, then "
+                "lower-case words joined by hyphens, like q1-list-sizes or q1-list-sizes-test).",
+            )
+    for cell in info.cells:
+        where = cell.grade_id or f"{cell.notebook} cell {cell.index + 1}"
+        if cell.points is None or cell.points <= 0:
+            report.add(
+                where, f"This graded cell is worth {cell.points} points; give it more than 0."
+            )
+        if not cell.objectives:
+            report.add(
+                where,
+                'This graded cell has no learning objective: add "clear": {"objectives": '
+                '["LOw.n"]} to its metadata.',
+            )
+        for oid in cell.objectives:
+            if oid not in known:
+                report.add(
+                    where,
+                    f"Unknown learning objective {oid!r}: use an id from the syllabus "
+                    "(clearlib/course/objectives.csv), like LO1.3.",
+                )
+        if cell.kind == "test":
+            if cell.docstring is None:
+                report.add(
+                    where,
+                    "This test should open with a docstring saying what it checks, "
+                    'e.g. """Checks list_sizes has one row per practice.""".',
+                )
+            begins = cell.source.count(BEGIN_HIDDEN)
+            ends = cell.source.count(END_HIDDEN)
+            if begins != ends:
+                report.add(
+                    where,
+                    f"This test has {begins} BEGIN HIDDEN TESTS and {ends} END HIDDEN TESTS "
+                    "markers; every hidden region needs both.",
+                )
+    if not any(c.kind == "manual" for c in info.cells):
+        report.add(
+            "written answer",
+            "The assignment needs at least one answer graded by hand (a markdown cell with "
+            'nbgrader "solution": true, "grade": true), such as an interpretation for the '
+            "learner's own PCN.",
+        )
+    week = week_of(info.name)
+    if week is not None:
+        wanted = [o for o in known.values() if o.week == week]
+        if not wanted:
+            report.add("objectives", f"The syllabus has no objectives for week {week}.")
+        covered = {oid for c in info.cells for oid in c.objectives}
+        for obj in wanted:
+            if obj.id not in covered:
+                report.add(
+                    "objectives",
+                    f"{obj.id} ({obj.text}) is not assessed by any graded cell: tag a test or "
+                    "written answer with it, or add a question that assesses it.",
+                )
+
+
+def _check_lock(info: AssignmentInfo, report: CheckReport, update: bool) -> None:
+    ids = list(info.grade_ids)
+    if update:
+        if len(set(ids)) != len(ids) or not all(GRADE_ID_PATTERN.fullmatch(g) for g in ids):
+            report.add(
+                LOCK_FILE,
+                "Not written: fix the grade ids above first (they must be unique and read "
+                "qN-short-name).",
+            )
+            return
+        path = _write_lock(info)
+        report.notes.append(f"Wrote {path} ({len(ids)} grade ids).")
+        return
+    locked = read_lock(info.folder)
+    if locked is None:
+        report.notes.append(
+            f"No {LOCK_FILE} yet: once the ids are final, run "
+            f"`clearlib course check {info.name} --update-lock` and commit the file."
+        )
+        return
+    for gid in [g for g in locked if g not in ids]:
+        report.add(
+            gid,
+            f"The grade id {gid!r} is in {LOCK_FILE} but no longer in the notebook. Grades "
+            "and comments are stored under grade ids: restore it, or, if no learner has the "
+            f"assignment yet, run `clearlib course check {info.name} --update-lock`.",
+        )
+    for gid in [g for g in ids if g not in locked]:
+        report.add(
+            gid,
+            f"The grade id {gid!r} is not in {LOCK_FILE}. If you added or renamed a "
+            f"question on purpose, run `clearlib course check {info.name} --update-lock`.",
+        )
+
+
+def _run(converter: Any, cfg: Any, **course_attrs: str) -> dict[str, Any]:
+    """Run an nbgrader converter with its log captured; returns nbgrader's result dict."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    cfg = copy.deepcopy(cfg)
+    for key, value in course_attrs.items():
+        cfg.CourseDirectory[key] = value
+    coursedir = CourseDirectory(config=cfg, log=_LOG)
+    app = converter(coursedir=coursedir, config=cfg, log=_LOG)
+    app.force = True
+    with warnings.catch_warnings():
+        # nbgrader's own SQLAlchemy session warnings say nothing an author can act on
+        warnings.filterwarnings("ignore", module="nbgrader.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        return capture_log(app)
+
+
+def _error_tail(result: dict[str, Any], n: int = 3) -> str:
+    text = str(result.get("error") or result.get("log") or "").strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return " | ".join(ln.strip() for ln in lines[-n:]) or "no message"
+
+
+def _errors_by_grade_id(folder: Path) -> dict[str, str]:
+    """``grade_id -> "Ename: value"`` for the first error output of each graded cell."""
+    import nbformat
+
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            for out in cell.get("outputs", []):
+                if gid and out.get("output_type") == "error" and gid not in found:
+                    found[gid] = f"{out.get('ename')}: {out.get('evalue', '')}".strip()
+    return found
+
+
+def _auto_scores(db_url: str, course_id: str, assignment: str, learner: str) -> dict[str, Any]:
+    """``grade_id -> (auto_score, max_score)`` of one autograded submission."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores: dict[str, Any] = {}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment, learner)
+        except MissingEntry:
+            return scores
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                scores[grade.name] = (grade.auto_score, grade.max_score)
+    return scores
+
+
+def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> None:
+    from nbgrader.converters import Autograde, GenerateAssignment
+
+    ensure_nbgrader_tools()
+    tests = info.tests
+    with tempfile.TemporaryDirectory(prefix="clear-check-") as tmp_name:
+        tmp = Path(tmp_name)
+        ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", LOCK_FILE)
+        shutil.copytree(info.folder, tmp / "source" / info.name, ignore=ignore)
+        cfg = course_config(root, root=tmp)
+        db_url = str(cfg.CourseDirectory.db_url)
+        course_id = str(cfg.CourseDirectory.course_id or "clear")
+
+        result = _run(GenerateAssignment, cfg, assignment_id=info.name)
+        release = tmp / "release" / info.name
+        if not result["success"] or not any(release.glob("*.ipynb")):
+            report.add(
+                "generate_assignment",
+                f"nbgrader could not make the learner version: {_error_tail(result)}",
+            )
+            return
+        shutil.copytree(tmp / "source" / info.name, tmp / "submitted" / MODEL / info.name)
+        shutil.copytree(release, tmp / "submitted" / BLANK / info.name)
+
+        started = time.perf_counter()
+        model = _run(Autograde, cfg, assignment_id=info.name, student_id=MODEL)
+        report.model_seconds = time.perf_counter() - started
+        blank = _run(Autograde, cfg, assignment_id=info.name, student_id=BLANK)
+
+        for result, label in ((model, "model solution"), (blank, "blank release")):
+            if not result["success"]:
+                report.add(label, f"The grader crashed on the {label}: {_error_tail(result)}")
+
+        if model["success"]:
+            scores = _auto_scores(db_url, course_id, info.name, MODEL)
+            errors = _errors_by_grade_id(tmp / "autograded" / MODEL / info.name)
+            report.model_points = float(
+                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
+            )
+            for t in tests:
+                got, most = scores.get(t.grade_id) or (None, t.points)
+                if got is None or most is None or got < most:
+                    why = errors.get(t.grade_id, "no error recorded")
+                    report.add(
+                        t.grade_id,
+                        f"The model solution fails this test ({got or 0:g} of {most or 0:g} "
+                        f"points): {why}. Fix the model answer or the test.",
+                    )
+            if report.model_seconds > report.time_budget_s:
+                report.add(
+                    "time",
+                    f"Grading the model solution took {report.model_seconds:.0f} s; the budget "
+                    f"is {report.time_budget_s:g} s. Make the slow cells faster (load only the "
+                    "tables you need: clearlib.load_pcn(tables=[...])).",
+                )
+        if blank["success"]:
+            scores = _auto_scores(db_url, course_id, info.name, BLANK)
+            report.blank_points = float(
+                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
+            )
+            for t in tests:
+                got = (scores.get(t.grade_id) or (None, None))[0]
+                if got is None:
+                    report.add(
+                        t.grade_id,
+                        "The grader recorded no score for this test on the blank release.",
+                    )
+                elif got > 0:
+                    report.add(
+                        t.grade_id,
+                        f"The blank release passes this test ({got:g} points without an "
+                        "answer). A test must fail while the answer cell is blank: check the "
+                        "answer's value, not only that a cell ran.",
+                    )
+
+
+def check_assignment(
+    name: str,
+    *,
+    course_dir: str | Path | None = None,
+    time_budget_s: float = 60,
+    update_lock: bool = False,
+) -> CheckReport:
+    """Prove one assignment: static checks, then grade the model solution and the blank release.
+
+    Parameters
+    ----------
+    name : str
+        The assignment: a folder of ``<course>/source/`` (``01-getting-started``).
+    course_dir : path, optional
+        The course root (default: ``course/`` of the checkout, or ``$CLEAR_COURSE_DIR``).
+    time_budget_s : float, default 60
+        The longest the model solution may take to autograde (kernel start included).
+    update_lock : bool, default False
+        Write the grade ids to ``<assignment>/grade_ids.txt`` instead of comparing with it.
+
+    Returns
+    -------
+    CheckReport
+        Every problem found (``report.ok`` is True when there is none).
+
+    Examples
+    --------
+    >>> report = check_assignment("01-getting-started")  # doctest: +SKIP
+    >>> report.ok, report.model_points, report.blank_points  # doctest: +SKIP
+    (True, 8.0, 0.0)
+    """
+    if time_budget_s <= 0:
+        raise ConfigError(f"time_budget_s must be more than 0 seconds; it is {time_budget_s}.")
+    root = _course_dir(course_dir)
+    report = CheckReport(name, time_budget_s=float(time_budget_s))
+    try:
+        info = read_assignment(name, course=root)
+    except ConfigError as exc:
+        report.add("assignment", str(exc))
+        return report
+    report.autograded_points = info.autograded_points
+    report.manual_points = info.max_points - info.autograded_points
+    _check_static(info, report)
+    _check_lock(info, report, update_lock)
+    _check_by_grading(info, root, report)
+    return report
+
+
+def check_course(
+    names: list[str] | None = None,
+    *,
+    course_dir: str | Path | None = None,
+    time_budget_s: float = 60,
+    update_lock: bool = False,
+) -> list[CheckReport]:
+    """Check several assignments (default: every one in ``<course>/source/``).
+
+    Examples
+    --------
+    >>> reports = check_course()  # doctest: +SKIP
+    >>> all(r.ok for r in reports)  # doctest: +SKIP
+    True
+    """
+    root = _course_dir(course_dir)
+    chosen = list(names) if names else list_assignments(root)
+    return [
+        check_assignment(n, course_dir=root, time_budget_s=time_budget_s, update_lock=update_lock)
+        for n in chosen
+    ]

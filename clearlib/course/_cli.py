@@ -1,0 +1,275 @@
+"""``clearlib course ...``: the faculty's and learners' commands for the nbgrader course.
+
+Mounted by the main command as ``app.add_typer(course_app, name="course")``. Each command calls
+one public function of :mod:`clearlib.course` and prints its result; expected problems print
+``ErrorName: message`` in red and exit with status 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+__all__ = ["course_app"]
+
+course_app = typer.Typer(
+    help="Check, grade, give feedback on and export the nbgrader course; check a learner's setup.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+CourseDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--course-dir",
+        help="The course folder (default: course/ of the repository, or $CLEAR_COURSE_DIR).",
+    ),
+]
+
+
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _expected_errors() -> Iterator[None]:
+    from clearlib import ClearlibError
+
+    try:
+        yield
+    except ClearlibError as exc:
+        message = Text.assemble((f"{type(exc).__name__}: ", "bold red"), (str(exc), "red"))
+        _err().print(message, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@course_app.command("check")
+def check(
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ASSIGNMENT]...", help="Default: every assignment in source/."),
+    ] = None,
+    time_budget: Annotated[
+        float,
+        typer.Option(
+            "--time-budget", min=1, help="Seconds the model solution may take to autograde."
+        ),
+    ] = 60,
+    update_lock: Annotated[
+        bool,
+        typer.Option(
+            "--update-lock",
+            help="Write each assignment's grade ids to grade_ids.txt instead of comparing.",
+        ),
+    ] = False,
+    course_dir: CourseDir = None,
+) -> None:
+    """Prove assignments before release: full marks for the model, none for the blank.
+
+    For each assignment: grade ids unique, well named and unchanged since grade_ids.txt;
+    every graded cell worth points and tagged with learning objectives; every test opens with
+    a docstring; a written answer graded by hand; every objective of the week assessed. Then,
+    in a temporary copy of the course, nbgrader makes the learner version and autogrades the
+    model solution (every point, within the time budget) and the blank version (no point, no
+    crash). Every problem is listed; exits 1 if there is any.
+
+    Examples:
+
+      clearlib course check
+
+      clearlib course check 01-getting-started --update-lock
+    """
+    from clearlib.course import check_course
+
+    console = _out()
+    with _expected_errors():
+        reports = check_course(
+            assignments or None,
+            course_dir=course_dir,
+            time_budget_s=time_budget,
+            update_lock=update_lock,
+        )
+    if not reports:
+        console.print("No assignments in source/ yet: nothing to check.")
+        return
+    for report in reports:
+        report.render(console)
+    bad = sum(not r.ok for r in reports)
+    if bad:
+        console.print(f"[red]{bad} of {len(reports)} assignment(s) need fixing.[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]All {len(reports)} assignment(s) ready.[/green]")
+
+
+@course_app.command("grade")
+def grade(
+    assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Submissions graded at once.")
+    ] = 2,
+    learner: Annotated[
+        list[str] | None,
+        typer.Option("--learner", help="Grade only this learner (repeat for several)."),
+    ] = None,
+    cell_timeout: Annotated[
+        float, typer.Option("--cell-timeout", min=1, help="Seconds each cell may run.")
+    ] = 30,
+    memory_mb: Annotated[
+        int, typer.Option("--memory-mb", min=64, help="Memory each submission may use (MB).")
+    ] = 1024,
+    course_dir: CourseDir = None,
+) -> None:
+    """Autograde every collected submission of an assignment, in parallel and sandboxed.
+
+    Each submission's kernel runs in its own sandbox with a time limit per cell and a memory
+    limit (see course/README.md). Written answers then wait for you in the formgrader.
+
+    Examples:
+
+      clearlib course grade 01-getting-started --jobs 2
+
+      clearlib course grade 01-getting-started --learner ab12 --cell-timeout 60
+    """
+    from clearlib.course._grade import grade_assignment
+
+    console = _out()
+    with _expected_errors():
+        report = grade_assignment(
+            assignment,
+            course_dir=course_dir,
+            jobs=jobs,
+            learners=learner or None,
+            cell_timeout=cell_timeout,
+            memory_mb=memory_mb,
+        )
+    console.print(report.summary(), soft_wrap=True)
+
+
+@course_app.command("feedback")
+def feedback(
+    assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
+    learner: Annotated[
+        list[str] | None,
+        typer.Option("--learner", help="Only this learner (repeat for several)."),
+    ] = None,
+    course_dir: CourseDir = None,
+) -> None:
+    """Write each learner's feedback as HTML, never showing hidden tests.
+
+    Each question shows its points, a plain-language message from the failed check and its
+    learning objective. Files go to feedback/<learner>/<assignment>/; release them with
+    nbgrader release_feedback (or send them through your LMS).
+
+    Examples:
+
+      clearlib course feedback 01-getting-started
+    """
+    from clearlib.course import generate_feedback
+
+    with _expected_errors():
+        report = generate_feedback(assignment, course_dir=course_dir, learners=learner or None)
+    _out().print(report.summary(), soft_wrap=True)
+
+
+def _column_ids(pairs: list[str] | None) -> dict[str, str]:
+    from clearlib import ConfigError
+
+    ids = {}
+    for pair in pairs or []:
+        name, sep, cid = pair.partition("=")
+        if not sep or not name.strip() or not cid.strip():
+            raise ConfigError(
+                f"--blackboard-column takes ASSIGNMENT=COLUMN_ID (like 01-getting-started=12345); "
+                f"got {pair!r}."
+            )
+        ids[name.strip()] = cid.strip()
+    return ids
+
+
+@course_app.command("export")
+def export(
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ASSIGNMENT]...", help="The assignments to export."),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Export every assignment with grades.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default: course/exports).")
+    ] = None,
+    blackboard_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--blackboard-column",
+            metavar="ASSIGNMENT=ID",
+            help="The Grade Center column id to update (from a downloaded Grade Center file, "
+            "the number after '|'). Without it Blackboard adds a new column.",
+        ),
+    ] = None,
+    course_dir: CourseDir = None,
+) -> None:
+    """Export grades (CSV, Blackboard Grade Center upload) and objective mastery (CSV, chart).
+
+    Examples:
+
+      clearlib course export 01-getting-started
+
+      clearlib course export --all --blackboard-column 01-getting-started=123456
+    """
+    from clearlib import ConfigError
+    from clearlib.course import export_grades
+
+    with _expected_errors():
+        if all_ == bool(assignments):
+            raise ConfigError("Name the assignments to export, or give --all (not both).")
+        result = export_grades(
+            None if all_ else assignments,
+            course_dir=course_dir,
+            out=out,
+            column_ids=_column_ids(blackboard_column),
+        )
+    console = _out()
+    console.print(result.summary(), soft_wrap=True)
+    if result.mastery is not None and len(result.mastery):
+        worst = result.mastery.iloc[0]
+        console.print(
+            f"Least mastered: {worst['objective']} ({worst['text']}): "
+            f"{worst['share_mastered']:.0%} of {worst['learners_attempted']} learners.",
+            soft_wrap=True,
+        )
+
+
+@course_app.command("setup-check")
+def setup_check(
+    folder: Annotated[
+        Path | None,
+        typer.Option("--folder", help="Where you save your work (default: this folder)."),
+    ] = None,
+) -> None:
+    """Check that your computer is ready for the course, and say what to do if not.
+
+    Checks Python, the packages the lessons use, the synthetic dataset, that you can save in
+    your folder, JupyterLab, the notebook kernel and nbgrader validate. Exits 1 if anything
+    needs fixing.
+
+    Examples:
+
+      clearlib course setup-check
+    """
+    from clearlib.course import check_setup, render_checks
+
+    checks = check_setup(folder=folder)
+    render_checks(checks, _out())
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)

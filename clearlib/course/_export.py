@@ -1,0 +1,469 @@
+"""``clearlib course export``: grades for the LMS, and which objectives the cohort mastered.
+
+Everything is read from nbgrader's gradebook (``course/gradebook.db``) through
+:class:`nbgrader.api.Gradebook`; objectives come from the source notebooks' ``clear.objectives``.
+
+Files written (default folder ``course/exports/``, git-ignored):
+
+- ``<assignment>-grades.csv``: learner, assignment, submitted, score, max, percent, answers
+  still to grade by hand, then one column per graded cell (its grade id);
+- ``blackboard-grade-center.csv``: Blackboard Learn's Grade Center upload format: the
+  columns ``Last Name``, ``First Name``, ``Username``, then one column per assignment, every
+  value in quotes. A column named ``<assignment> [Total Pts: <max> Score] |<column id>``
+  updates that existing Grade Center column; without a column id the header is the assignment's
+  name, and Blackboard makes a new column (a text column worth 0 points until edited);
+- ``objective-mastery.csv`` and ``objective-mastery.html``: per learning objective, learners
+  who attempted it, their mean share of its points, and the share of learners with at least
+  80% of them, least-mastered first.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clearlib._exceptions import ConfigError
+from clearlib.course._notebook import (
+    course_config,
+    objectives,
+    read_assignment,
+)
+from clearlib.course._notebook import course_dir as _course_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ExportResult",
+    "blackboard_table",
+    "cell_scores",
+    "export_grades",
+    "grades_table",
+    "mastery_figure",
+    "objective_mastery",
+]
+
+MASTERY_THRESHOLD = 0.8
+BLACKBOARD_FILE = "blackboard-grade-center.csv"
+
+
+def _gradebook_url(root: Path) -> tuple[str, str]:
+    cfg = course_config(root)
+    url = str(cfg.CourseDirectory.db_url or f"sqlite:///{root / 'gradebook.db'}")
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise ConfigError(
+            f"No gradebook at {url.removeprefix('sqlite:///')}: nothing has been graded yet. "
+            "Grade first: clearlib course grade ASSIGNMENT."
+        )
+    return url, str(cfg.CourseDirectory.course_id or "clear")
+
+
+def _source_order(root: Path, assignment: str) -> dict[str, int]:
+    try:
+        info = read_assignment(assignment, course=root)
+    except ConfigError:
+        return {}
+    return {c.grade_id: i for i, c in enumerate(info.cells)}
+
+
+def cell_scores(assignments: list[str] | None = None, *, course_dir: Any = None) -> pd.DataFrame:
+    """Every graded cell of every submission: one row per learner, assignment and grade id.
+
+    Parameters
+    ----------
+    assignments : list of str, optional
+        Only these assignments (default: every assignment in the gradebook).
+    course_dir : path, optional
+        The course root (default: ``course/`` of the checkout, or ``$CLEAR_COURSE_DIR``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``learner, assignment, notebook, grade_id, score, max_score,
+        needs_manual_grade``; learners without a submission have no rows.
+
+    Examples
+    --------
+    >>> cell_scores(["01-getting-started"]).columns.tolist()  # doctest: +SKIP
+    ['learner', 'assignment', 'notebook', 'grade_id', 'score', 'max_score', 'needs_manual_grade']
+    """
+    import pandas as pd
+    from nbgrader.api import Gradebook
+
+    root = _course_dir(course_dir)
+    url, course_id = _gradebook_url(root)
+    rows = []
+    with Gradebook(url, course_id) as gb:
+        known = [a.name for a in gb.assignments]
+        chosen = _chosen(assignments, known)
+        for name in chosen:
+            for sub in gb.assignment_submissions(name):
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        rows.append(
+                            {
+                                "learner": sub.student.id,
+                                "assignment": name,
+                                "notebook": nb.name,
+                                "grade_id": grade.name,
+                                "score": float(grade.score or 0.0),
+                                "max_score": float(grade.max_score or 0.0),
+                                "needs_manual_grade": bool(grade.needs_manual_grade),
+                            }
+                        )
+    columns = [
+        "learner",
+        "assignment",
+        "notebook",
+        "grade_id",
+        "score",
+        "max_score",
+        "needs_manual_grade",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _chosen(assignments: list[str] | None, known: list[str]) -> list[str]:
+    if not assignments:
+        return sorted(known)
+    missing = [a for a in assignments if a not in known]
+    if missing:
+        raise ConfigError(
+            f"No grades for {', '.join(missing)} in the gradebook. Assignments with grades: "
+            f"{', '.join(sorted(known)) or 'none yet'}. Grade first: clearlib course grade "
+            f"{missing[0]}."
+        )
+    return list(assignments)
+
+
+def grades_table(assignment: str, *, course_dir: Any = None) -> pd.DataFrame:
+    """One row per learner for one assignment: total, percent and each graded cell's score.
+
+    A learner in the gradebook who handed nothing in scores 0 with ``submitted`` False (as
+    ``nbgrader export`` does). A late penalty is taken off the score, never below 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``learner, assignment, submitted, score, max, percent, needs_manual_grade``,
+        then one column per graded cell (its grade id, in notebook order).
+
+    Examples
+    --------
+    >>> grades_table("01-getting-started").columns[:6].tolist()  # doctest: +SKIP
+    ['learner', 'assignment', 'submitted', 'score', 'max', 'percent']
+    """
+    import pandas as pd
+    from nbgrader.api import Gradebook, MissingEntry
+
+    root = _course_dir(course_dir)
+    url, course_id = _gradebook_url(root)
+    order = _source_order(root, assignment)
+    rows = []
+    with Gradebook(url, course_id) as gb:
+        _chosen([assignment], [a.name for a in gb.assignments])
+        record = gb.find_assignment(assignment)
+        max_score = float(record.max_score or 0.0)
+        cell_ids = [c.name for nb in record.notebooks for c in (*nb.grade_cells, *nb.task_cells)]
+        cell_ids.sort(key=lambda g: (order.get(g, len(order)), g))
+        for student in sorted(gb.students, key=lambda s: s.id):
+            row: dict[str, Any] = {"learner": student.id, "assignment": assignment}
+            try:
+                sub = gb.find_submission(assignment, student.id)
+            except MissingEntry:
+                row.update(submitted=False, score=0.0, needs_manual_grade=0)
+            else:
+                penalty = float(sub.late_submission_penalty or 0.0)
+                grades = [g for nb in sub.notebooks for g in nb.grades]
+                row.update(
+                    submitted=True,
+                    score=max(0.0, float(sub.score or 0.0) - penalty),
+                    needs_manual_grade=sum(bool(g.needs_manual_grade) for g in grades),
+                )
+                row.update({g.name: float(g.score or 0.0) for g in grades})
+            rows.append(row)
+    head = ["learner", "assignment", "submitted", "score", "max", "percent", "needs_manual_grade"]
+    table = pd.DataFrame(rows, columns=[*head, *cell_ids])
+    table["max"] = max_score
+    table["percent"] = (100 * table["score"] / max_score).round(1) if max_score else 0.0
+    table["submitted"] = table["submitted"].astype(bool)
+    table["needs_manual_grade"] = table["needs_manual_grade"].astype(int)
+    return table
+
+
+def blackboard_table(
+    grades: Mapping[str, pd.DataFrame],
+    *,
+    names: Mapping[str, tuple[str, str]] | None = None,
+    column_ids: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Grades in Blackboard Learn's Grade Center upload layout: one row per learner.
+
+    Parameters
+    ----------
+    grades : mapping of assignment to DataFrame
+        :func:`grades_table` of each assignment.
+    names : mapping of learner to (first name, last name), optional
+        From the gradebook (``nbgrader db student import``); blank when unknown.
+    column_ids : mapping of assignment to Grade Center column id, optional
+        The id after ``|`` in a column header of a file downloaded from the Grade Center.
+        With it the upload updates that column; without it Blackboard makes a new column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> g = pd.DataFrame({"learner": ["ab12"], "submitted": [True], "score": [7.5], "max": [10.0]})
+    >>> t = blackboard_table({"01-getting-started": g}, column_ids={"01-getting-started": "1234"})
+    >>> t.columns.tolist()
+    ['Last Name', 'First Name', 'Username', '01-getting-started [Total Pts: 10 Score] |1234']
+    >>> t.iloc[0].tolist()
+    ['', '', 'ab12', '7.5']
+    """
+    import pandas as pd
+
+    names = names or {}
+    column_ids = column_ids or {}
+    learners = sorted({str(x) for g in grades.values() for x in g["learner"]})
+    out = pd.DataFrame(
+        {
+            "Last Name": [names.get(x, ("", ""))[1] or "" for x in learners],
+            "First Name": [names.get(x, ("", ""))[0] or "" for x in learners],
+            "Username": learners,
+        }
+    )
+    for assignment, table in grades.items():
+        most = float(table["max"].iloc[0]) if len(table) else 0.0
+        cid = column_ids.get(assignment)
+        header = f"{assignment} [Total Pts: {most:g} Score] |{cid}" if cid else assignment
+        done = table[table["submitted"]]
+        scores = {str(r.learner): f"{float(r.score):g}" for r in done.itertuples()}
+        out[header] = [scores.get(x, "") for x in learners]
+    return out.sort_values(["Last Name", "First Name", "Username"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def objective_mastery(
+    assignments: list[str] | None = None,
+    *,
+    course_dir: Any = None,
+    threshold: float = MASTERY_THRESHOLD,
+) -> pd.DataFrame:
+    """Per learning objective: how many learners attempted it and how many mastered it.
+
+    A learner attempted an objective when they handed in an assignment with a graded cell
+    tagged with it. Their share is the points they earned on those cells over the points
+    possible; answers still waiting for a hand grade are left out of both. A learner masters
+    the objective with a share of at least ``threshold``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``objective, week, text, assignments, learners_attempted, mean_share,
+        share_mastered, ungraded_answers``, the least-mastered objective first.
+
+    Examples
+    --------
+    >>> m = objective_mastery()  # doctest: +SKIP
+    >>> m[["objective", "share_mastered"]].head(1)  # doctest: +SKIP
+      objective  share_mastered
+    0     LO2.3            0.42
+    """
+    import pandas as pd
+
+    if not 0 < threshold <= 1:
+        raise ConfigError(f"threshold must be a share between 0 and 1; it is {threshold}.")
+    root = _course_dir(course_dir)
+    scores = cell_scores(assignments, course_dir=root)
+    tags = []
+    for name in sorted(scores["assignment"].unique()):
+        try:
+            info = read_assignment(str(name), course=root)
+        except ConfigError:
+            continue  # graded, but its source is gone: its cells have no known objectives
+        tags += [
+            {"assignment": name, "grade_id": c.grade_id, "objective": o}
+            for c in info.cells
+            for o in c.objectives
+        ]
+    columns = [
+        "objective",
+        "week",
+        "text",
+        "assignments",
+        "learners_attempted",
+        "mean_share",
+        "share_mastered",
+        "ungraded_answers",
+    ]
+    tagged = scores.merge(pd.DataFrame(tags, columns=["assignment", "grade_id", "objective"]))
+    if tagged.empty:
+        return pd.DataFrame(columns=columns)
+    ungraded = tagged[tagged["needs_manual_grade"]].groupby("objective").size()
+    graded = tagged[~tagged["needs_manual_grade"]]
+    per_learner = graded.groupby(["objective", "learner"], as_index=False)[
+        ["score", "max_score"]
+    ].sum()
+    per_learner = per_learner[per_learner["max_score"] > 0]
+    per_learner["share"] = per_learner["score"] / per_learner["max_score"]
+    per_learner["mastered"] = per_learner["share"] >= threshold
+    summary = per_learner.groupby("objective").agg(
+        learners_attempted=("learner", "nunique"),
+        mean_share=("share", "mean"),
+        share_mastered=("mastered", "mean"),
+    )
+    where = tagged.groupby("objective")["assignment"].agg(lambda s: ", ".join(sorted(set(s))))
+    known = objectives()
+    table = pd.DataFrame({"objective": sorted(set(tagged["objective"]))})
+    table["week"] = [known[o].week if o in known else pd.NA for o in table["objective"]]
+    table["text"] = [known[o].text if o in known else "" for o in table["objective"]]
+    table["assignments"] = table["objective"].map(where)
+    table = table.merge(summary, left_on="objective", right_index=True, how="left")
+    table["learners_attempted"] = table["learners_attempted"].fillna(0).astype(int)
+    table["ungraded_answers"] = table["objective"].map(ungraded).fillna(0).astype(int)
+    table["mean_share"] = table["mean_share"].astype(float).round(3)
+    table["share_mastered"] = table["share_mastered"].astype(float).round(3)
+    table = table.sort_values(["share_mastered", "mean_share", "objective"], na_position="last")
+    return table[columns].reset_index(drop=True)
+
+
+def mastery_figure(mastery: pd.DataFrame, *, threshold: float = MASTERY_THRESHOLD) -> Any:
+    """A bar chart: the share of learners who mastered each objective, least-mastered on top.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"objective": ["LO1.3"], "text": ["Compute list sizes."],
+    ...                   "share_mastered": [0.5], "learners_attempted": [4]})
+    >>> mastery_figure(m).layout.xaxis.title.text
+    'Learners with at least 80% of the points (%)'
+    """
+    import plotly.graph_objects as go
+
+    from clearlib.viz import finish
+
+    data = mastery.iloc[::-1]  # plotly draws the first bar at the bottom
+    labels = [
+        f"{o}: {t}" if len(t) <= 60 else f"{o}: {t[:57]}..."
+        for o, t in zip(data["objective"], data["text"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=(100 * data["share_mastered"].astype(float)).round(1),
+            y=labels,
+            orientation="h",
+            customdata=data["learners_attempted"],
+            hovertemplate="%{y}<br>%{x}% of %{customdata} learners<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 100])
+    fig.update_layout(height=max(320, 60 + 40 * len(data)))
+    return finish(
+        fig,
+        "Which objectives did learners master?",
+        f"Learners with at least {threshold:.0%} of the points (%)",
+        "Learning objective",
+        "CLEAR course gradebook (nbgrader)",
+    )
+
+
+@dataclass
+class ExportResult:
+    """The files :func:`export_grades` wrote, and the tables in them."""
+
+    folder: Path
+    files: list[Path] = field(default_factory=list)
+    grades: dict[str, Any] = field(default_factory=dict)
+    mastery: Any = None
+
+    def summary(self) -> str:
+        """What was written, one file a line.
+
+        Examples
+        --------
+        >>> ExportResult(Path("exports")).summary()
+        'Exported 0 files to exports'
+        """
+        return "\n".join(
+            [f"Exported {len(self.files)} files to {self.folder}"]
+            + [f"  {p.name}" for p in self.files]
+        )
+
+
+def _write_csv(table: pd.DataFrame, path: Path, *, quote_all: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    return path
+
+
+def export_grades(
+    assignments: list[str] | None = None,
+    *,
+    course_dir: Any = None,
+    out: str | Path | None = None,
+    column_ids: Mapping[str, str] | None = None,
+) -> ExportResult:
+    """Write the grades CSVs, the Blackboard upload file and the objective mastery table and chart.
+
+    Parameters
+    ----------
+    assignments : list of str, optional
+        The assignments to export (default: every assignment with grades).
+    course_dir : path, optional
+        The course root (default: ``course/`` of the checkout, or ``$CLEAR_COURSE_DIR``).
+    out : path, optional
+        The folder to write (default: ``<course>/exports``).
+    column_ids : mapping of assignment to Grade Center column id, optional
+        See :func:`blackboard_table`.
+
+    Returns
+    -------
+    ExportResult
+        The files written and the tables in them.
+
+    Raises
+    ------
+    ConfigError
+        If there is no gradebook yet, or an assignment has no grades.
+
+    Examples
+    --------
+    >>> result = export_grades(["01-getting-started"])  # doctest: +SKIP
+    >>> print(result.summary())  # doctest: +SKIP
+    Exported 4 files to course/exports
+      01-getting-started-grades.csv
+      blackboard-grade-center.csv
+      objective-mastery.csv
+      objective-mastery.html
+    """
+    from nbgrader.api import Gradebook
+
+    root = _course_dir(course_dir)
+    folder = Path(out) if out is not None else root / "exports"
+    url, course_id = _gradebook_url(root)
+    with Gradebook(url, course_id) as gb:
+        chosen = _chosen(assignments, [a.name for a in gb.assignments])
+        names = {s.id: (s.first_name or "", s.last_name or "") for s in gb.students}
+    unknown = sorted(set(column_ids or {}) - set(chosen))
+    if unknown:
+        raise ConfigError(
+            f"Blackboard column ids given for {', '.join(unknown)}, which is not being "
+            f"exported. Exporting: {', '.join(chosen) or 'nothing'}."
+        )
+    result = ExportResult(folder)
+    for name in chosen:
+        table = grades_table(name, course_dir=root)
+        result.grades[name] = table
+        result.files.append(_write_csv(table, folder / f"{name}-grades.csv"))
+    board = blackboard_table(result.grades, names=names, column_ids=column_ids)
+    result.files.append(_write_csv(board, folder / BLACKBOARD_FILE, quote_all=True))
+    result.mastery = objective_mastery(chosen, course_dir=root)
+    result.files.append(_write_csv(result.mastery, folder / "objective-mastery.csv"))
+    if len(result.mastery):
+        html_path = folder / "objective-mastery.html"
+        mastery_figure(result.mastery).write_html(html_path, include_plotlyjs=True)
+        result.files.append(html_path)
+    return result

@@ -1,0 +1,485 @@
+"""Feedback for learners that never reveals hidden tests (jupyter/nbgrader#917).
+
+nbgrader's ``generate_feedback`` renders the *autograded* notebook, whose test cells were
+restored from the source version: hidden tests and their tracebacks are in plain view. Here the
+same converter runs with :class:`LeakFreeFeedback` between ``GetGrades`` and the HTML export:
+
+- hidden-test regions (``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``) and mark
+  schemes are cut from every cell, and any line of a hidden test left over is dropped;
+- every error output keeps only its last line (``AssertionError: message``), never the
+  traceback, which quotes the failing line of the test;
+- each test cell's outputs are replaced by one box: points, a plain-language message (the
+  assertion message the author wrote), what the test checks and its learning objectives;
+- a summary table opens the feedback: every question, its points and objective.
+
+After writing, :func:`generate_feedback` searches each HTML file's visible text for every line
+of hidden-test source and for the markers, and deletes any file that still shows one.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List, Unicode
+
+from clearlib._exceptions import ClearlibError, ConfigError
+from clearlib.course._notebook import (
+    BEGIN_HIDDEN,
+    BEGIN_MARK_SCHEME,
+    END_HIDDEN,
+    END_MARK_SCHEME,
+    GradedCell,
+    course_config,
+    graded_cells,
+    objectives,
+    read_assignment,
+    strip_hidden_tests,
+    strip_mark_scheme,
+    test_docstring,
+)
+from clearlib.course._notebook import course_dir as _course_dir
+
+__all__ = [
+    "FeedbackReport",
+    "LeakFreeFeedback",
+    "find_leaks",
+    "generate_feedback",
+    "plain_message",
+]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def plain_message(ename: str, evalue: str) -> str:
+    """Say in plain words why a test failed, from its exception's name and value.
+
+    An ``AssertionError`` carries the author's message for the learner, which is returned as
+    it is; other errors get a sentence on what usually causes them and what to do.
+
+    Examples
+    --------
+    >>> plain_message("AssertionError", "Your table should have one row per practice; it has 3")
+    'Your table should have one row per practice; it has 3'
+    >>> plain_message("NameError", "name 'list_sizes' is not defined")[:52]
+    "The check could not find something your answer shoul"
+    """
+    evalue = _ANSI.sub("", evalue or "").strip()
+    if ename == "AssertionError":
+        return evalue or (
+            "This check failed. Read the question again and compare your answer with what it "
+            "asks for."
+        )
+    if ename == "NameError":
+        return (
+            f"The check could not find something your answer should have created ({evalue}). "
+            "Run your answer cell (and the cells above it) and make sure it finishes without "
+            "an error and uses the name the question gives."
+        )
+    if ename == "NotImplementedError":
+        return (
+            "You have not answered this yet: the answer cell still asks you to write your answer."
+        )
+    if ename in {"CellTimeoutError", "TimeoutError", "DeadKernelError"}:
+        return (
+            "This check ran out of time or memory. Look for a loop over rows that pandas could "
+            "do in one step, or for a table that grows by accident (a join on the wrong key)."
+        )
+    if ename == "KeyError":
+        return (
+            f"The check looked for {evalue} in your answer and did not find it. Check the "
+            "column (or index) names the question asks for."
+        )
+    if ename in {"TypeError", "ValueError", "AttributeError", "IndexError"}:
+        return (
+            f"The check could not use your answer ({ename}: {evalue}). Make sure it is the kind "
+            "of object the question asks for (for example a table, a number or a chart)."
+        )
+    return f"The check stopped with an error ({ename}: {evalue})."
+
+
+def _first_error(outputs: list[Any]) -> tuple[str, str] | None:
+    for out in outputs:
+        if out.get("output_type") == "error":
+            return str(out.get("ename", "Error")), str(out.get("evalue", ""))
+    return None
+
+
+def _objective_html(ids: tuple[str, ...] | list[str]) -> str:
+    known = objectives()
+    parts = []
+    for oid in ids:
+        obj = known.get(oid)
+        text = f": {html.escape(obj.text)}" if obj else ""
+        parts.append(f"<b>{html.escape(oid)}</b>{text}")
+    return "; ".join(parts) or "(no objective recorded)"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "0"
+    return f"{x:g}"
+
+
+@dataclass
+class _Row:
+    grade_id: str
+    label: str
+    score: float
+    points: float
+    message: str
+    objectives: tuple[str, ...]
+    passed: bool
+
+
+class LeakFreeFeedback(NbGraderPreprocessor):
+    """nbgrader preprocessor: feedback without hidden tests or tracebacks, with objectives.
+
+    Runs after ``GetGrades`` (which puts each cell's score in its metadata). Configure it in
+    ``nbgrader_config.py``::
+
+        c.GenerateFeedback.preprocessors = [GetGrades, LeakFreeFeedback, CSSHTMLHeaderPreprocessor]
+        c.LeakFreeFeedback.source_directory = "/path/to/course/source"
+    """
+
+    display_data_priority = List(
+        [
+            "text/html",
+            "application/pdf",
+            "text/latex",
+            "image/svg+xml",
+            "image/png",
+            "image/jpeg",
+            "text/plain",
+        ],
+        help="Output types in order of preference (as nbgrader's GetGrades).",
+    ).tag(config=True)
+
+    source_directory = Unicode(
+        "",
+        help="The course's source folder, to read each test's objectives and hidden lines "
+        "(default: ./source, nbgrader's working folder being the course root).",
+    ).tag(config=True)
+
+    def _source_cells(self, assignment: str, notebook: str) -> dict[str, GradedCell]:
+        folder = Path(self.source_directory or "source")
+        path = folder / assignment / f"{notebook}.ipynb"
+        if not path.is_file():
+            self.log.warning("No source notebook %s: feedback will list no objectives", path)
+            return {}
+        cells, _ = graded_cells(path)
+        return {c.grade_id: c for c in cells}
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Clean every cell, then put a summary of the questions first."""
+        import nbformat
+
+        info = resources.get("nbgrader", {})
+        source = self._source_cells(str(info.get("assignment", "")), str(info.get("notebook", "")))
+        rows: list[_Row] = []
+        for cell in nb.cells:
+            self._clean(cell, source, rows)
+        summary = nbformat.v4.new_markdown_cell(_summary_html(rows, info))
+        if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+            summary["id"] = "clear-feedback-summary"
+        else:  # cell ids arrived with nbformat 4.5
+            summary.pop("id", None)
+        nb.cells.insert(0, summary)
+        return nb, resources
+
+    def _clean(self, cell: Any, source: dict[str, GradedCell], rows: list[_Row]) -> None:
+        if BEGIN_MARK_SCHEME in cell.source or END_MARK_SCHEME in cell.source:
+            cell.source = strip_mark_scheme(cell.source)
+        nbg = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        grade_id = str(nbg.get("grade_id", ""))
+        src = source.get(grade_id)
+        is_test = bool(nbg.get("grade")) and not nbg.get("solution") and cell.cell_type == "code"
+        error = _first_error(cell.get("outputs", [])) if cell.cell_type == "code" else None
+        if cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    line = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+                    out["traceback"] = [_ANSI.sub("", line)]
+        if is_test:
+            cell.source = _strip_hidden(cell.source, src)
+        if not (nbg.get("grade") or nbg.get("task")):
+            return
+        score = float(nbg.get("score") or 0.0)
+        points = float(nbg.get("points") or 0.0)
+        objs = src.objectives if src is not None else ()
+        passed = points > 0 and score >= points
+        if is_test:
+            label = "Check"
+            if passed:
+                message = "Passed."
+            elif error is not None:
+                message = plain_message(*error)
+            else:
+                message = "Your tutor changed this mark: see their comment."
+            what = test_docstring(cell.source)
+            cell.outputs = [_result_output(score, points, message, what, objs, passed)]
+        else:
+            label = "Written answer" if cell.cell_type == "markdown" else "Answer marked by hand"
+            comment = str(nbg.get("comment") or "").strip()
+            message = comment or "Marked by your tutor."
+        rows.append(_Row(grade_id, label, score, points, message, objs, passed))
+
+
+def _strip_hidden(source: str, src: GradedCell | None) -> str:
+    cleaned = strip_hidden_tests(source)
+    if src is None or not src.hidden_lines:
+        return cleaned
+    visible = {ln.strip() for ln in strip_hidden_tests(src.source).split("\n")}
+    hidden = set(src.hidden_lines) - visible
+    return "\n".join(ln for ln in cleaned.split("\n") if ln.strip() not in hidden)
+
+
+def _result_output(
+    score: float,
+    points: float,
+    message: str,
+    what: str | None,
+    objs: tuple[str, ...],
+    passed: bool,
+) -> Any:
+    import nbformat
+
+    colour, mark, verdict = (
+        ("#009639", "&#10003;", "Passed") if passed else ("#8A1538", "&#10007;", "Not yet")
+    )
+    parts = [
+        f'<div class="clear-feedback" style="border-left:4px solid {colour};padding:0.4em 0.8em;">',
+        f"<p><b>{mark} {verdict}: {_fmt(score)} / {_fmt(points)} points</b></p>",
+    ]
+    if not passed:
+        parts.append(f"<p>{html.escape(message)}</p>")
+    if what:
+        parts.append(f"<p><i>What this checks:</i> {html.escape(what)}</p>")
+    parts.append(f"<p><i>Learning objective:</i> {_objective_html(objs)}</p></div>")
+    text = f"{verdict}: {_fmt(score)} / {_fmt(points)} points. {'' if passed else message}".strip()
+    return nbformat.v4.new_output(
+        "display_data", data={"text/html": "".join(parts), "text/plain": text}
+    )
+
+
+def _summary_html(rows: list[_Row], info: dict[str, Any]) -> str:
+    score = info.get("score")
+    max_score = info.get("max_score")
+    lines = ['<div class="clear-feedback-summary">', "<h2>Your feedback</h2>"]
+    if score is not None and max_score is not None:
+        lines.append(f"<p><b>Score: {_fmt(float(score))} / {_fmt(float(max_score))}</b></p>")
+    if float(info.get("late_penalty") or 0) > 0:
+        lines.append(f"<p>Late submission penalty: {_fmt(float(info['late_penalty']))}</p>")
+    lines.append(
+        "<p>Each question below shows your points and, where you lost some, what to look at "
+        "again. The learning objective says which skill the question practises.</p>"
+    )
+    lines.append(
+        '<table class="table table-condensed"><thead><tr><th>Question</th><th>Points</th>'
+        "<th>Feedback</th><th>Learning objective</th></tr></thead><tbody>"
+    )
+    for r in rows:
+        lines.append(
+            f'<tr><td><a href="#{html.escape(r.grade_id)}">{html.escape(r.grade_id)}</a>'
+            f"<br><small>{html.escape(r.label)}</small></td>"
+            f"<td>{_fmt(r.score)} / {_fmt(r.points)}</td>"
+            f"<td>{html.escape(r.message)}</td>"
+            f"<td>{_objective_html(r.objectives)}</td></tr>"
+        )
+    lines.append("</tbody></table></div>")
+    return "".join(lines)
+
+
+class _TextExtractor(HTMLParser):
+    """The text a reader sees in an HTML page (scripts and styles left out)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in {"script", "style"}:
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _visible_text(page: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(page)
+    parser.close()
+    return re.sub(r"[ \t]+", " ", "".join(parts for parts in parser.parts))
+
+
+def find_leaks(
+    page: str, hidden_lines: list[str], public_lines: set[str] | None = None
+) -> list[str]:
+    """The hidden-test lines (and markers) that an HTML page shows, in its text or its markup.
+
+    Lines that learners see anyway (``public_lines``: the release version) are not leaks.
+
+    Examples
+    --------
+    >>> find_leaks("<pre><span>assert</span> x == 4</pre>", ["assert x == 4"])
+    ['assert x == 4']
+    >>> find_leaks("<p>Passed.</p>", ["assert x == 4"])
+    []
+    """
+    public = public_lines or set()
+    text = _visible_text(page)
+    flat_text = re.sub(r"\s+", " ", text)
+    raw = html.unescape(page)
+    found = []
+    for marker in (BEGIN_HIDDEN, END_HIDDEN):
+        if marker in text or marker in raw:
+            found.append(marker)
+    for line in hidden_lines:
+        needle = re.sub(r"\s+", " ", line.strip())
+        if not needle or needle in public:
+            continue
+        if needle in flat_text or line.strip() in raw:
+            found.append(line.strip())
+    return found
+
+
+@dataclass
+class FeedbackReport:
+    """What :func:`generate_feedback` wrote: one HTML file per learner and notebook."""
+
+    assignment: str
+    files: list[Path] = field(default_factory=list)
+    learners: list[str] = field(default_factory=list)
+    log: str = ""
+
+    def summary(self) -> str:
+        """One line per learner: where their feedback is.
+
+        Examples
+        --------
+        >>> FeedbackReport("01-getting-started").summary()
+        'Feedback for 01-getting-started: 0 files for 0 learners.'
+        """
+        head = (
+            f"Feedback for {self.assignment}: {len(self.files)} files for "
+            f"{len(self.learners)} learners."
+        )
+        return "\n".join([head, *(f"  {p}" for p in self.files)])
+
+
+def _public_lines(info: Any) -> set[str]:
+    lines: set[str] = set()
+    for cell in info.cells:
+        lines.update(ln.strip() for ln in strip_hidden_tests(cell.source).split("\n"))
+    return lines
+
+
+def generate_feedback(
+    assignment: str,
+    *,
+    course_dir: str | Path | None = None,
+    learners: list[str] | None = None,
+) -> FeedbackReport:
+    """Write leak-free HTML feedback for every autograded submission of an assignment.
+
+    Runs nbgrader's ``GenerateFeedback`` with :class:`LeakFreeFeedback`, then checks each file:
+    none may show a line of hidden-test source or a hidden-test marker.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment (a folder of ``course/source/``), already autograded.
+    course_dir : path, optional
+        The course root (default: ``course/`` of the checkout, or ``$CLEAR_COURSE_DIR``).
+    learners : list of str, optional
+        Only these learners (default: every learner with an autograded submission).
+
+    Returns
+    -------
+    FeedbackReport
+        The HTML files written, under ``<course>/feedback/<learner>/<assignment>/``.
+
+    Raises
+    ------
+    ConfigError
+        If the assignment does not exist or nothing has been autograded yet.
+    ClearlibError
+        If nbgrader fails, or a file would reveal a hidden test (that file is deleted).
+
+    Examples
+    --------
+    >>> report = generate_feedback("01-getting-started")  # doctest: +SKIP
+    >>> print(report.summary())  # doctest: +SKIP
+    Feedback for 01-getting-started: 12 files for 12 learners.
+    """
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import GetGrades
+    from nbgrader.utils import capture_log
+
+    root = _course_dir(course_dir)
+    info = read_assignment(assignment, course=root)
+    autograded = root / "autograded"
+    done = sorted(
+        p.parent.name for p in autograded.glob(f"*/{assignment}") if any(p.glob("*.ipynb"))
+    )
+    wanted = done if not learners else [x for x in learners if x in done]
+    missing = sorted(set(learners or []) - set(done))
+    if missing or not wanted:
+        who = ", ".join(missing) if missing else "anyone"
+        raise ConfigError(
+            f"No autograded work of {who} for {assignment} in {autograded}. Autograde first: "
+            f"clearlib course grade {assignment}."
+        )
+    cfg = course_config(root)
+    cfg.GenerateFeedback.preprocessors = [GetGrades, LeakFreeFeedback, CSSHTMLHeaderPreprocessor]
+    cfg.LeakFreeFeedback.source_directory = str(root / "source")
+    cfg.HTMLExporter.template_name = "feedback"
+    report = FeedbackReport(assignment)
+    logs = []
+    for learner in wanted:
+        cfg.CourseDirectory.assignment_id = assignment
+        cfg.CourseDirectory.student_id = learner
+        coursedir = CourseDirectory(config=cfg)
+        app = GenerateFeedback(coursedir=coursedir, config=cfg)
+        app.force = True
+        result = capture_log(app)
+        logs.append(result.get("log", ""))
+        if not result["success"]:
+            tail = "\n".join(str(result.get("error", "")).strip().splitlines()[-3:])
+            raise ClearlibError(
+                f"nbgrader could not write feedback of {learner} for {assignment}: {tail}. "
+                "Check the gradebook with `nbgrader db assignment list` from the course folder."
+            )
+        report.learners.append(learner)
+        report.files.extend(sorted((root / "feedback" / learner / assignment).glob("*.html")))
+    report.log = "".join(logs)
+    hidden = [line for cell in info.tests for line in cell.hidden_lines]
+    public = _public_lines(info)
+    leaking = []
+    for path in report.files:
+        leaks = find_leaks(path.read_text(encoding="utf-8"), hidden, public)
+        if leaks:
+            path.unlink()
+            leaking.append(f"{path} ({len(leaks)} lines, e.g. {leaks[0]!r})")
+    if leaking:
+        report.files = [p for p in report.files if p.exists()]
+        raise ClearlibError(
+            "Feedback would have shown hidden tests, so these files were deleted: "
+            + "; ".join(leaking)
+            + ". Check that every hidden test sits between ### BEGIN HIDDEN TESTS and "
+            "### END HIDDEN TESTS in the source notebook."
+        )
+    return report
