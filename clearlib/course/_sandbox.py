@@ -1,0 +1,630 @@
+"""Run learners' code in a bubblewrap sandbox while nbgrader grades it.
+
+nbgrader executes each submission with its ``Execute`` preprocessor (an nbclient
+``NotebookClient``): one Jupyter kernel per notebook, running whatever the learner wrote, with
+the grader's rights. Here that kernel is started inside Debian's ``bwrap`` (bubblewrap), so the
+learner's code sees:
+
+- the operating system, the Python environment, clearlib and the synthetic datasets, all
+  **read-only**;
+- its own empty, writable folder (a copy of the files submitted with the notebook; it is the
+  working directory and ``$HOME``) and a private ``/tmp``, both thrown away afterwards;
+- **not** the course folder (``submitted/``, ``autograded/``, other learners' work,
+  ``gradebook.db``), nor ``/home``, ``/root``, ``/srv``, ``/mnt``, ``/media``, ``/run`` or the
+  grader's own ``/tmp`` (each replaced by an empty folder), nor the grader's environment
+  variables (the kernel starts with a short, fixed environment);
+- no network (a private network namespace with only loopback), no other processes (a private
+  PID namespace with a fresh ``/proc``), no capabilities (it runs as ``nobody`` with every
+  capability dropped, so it cannot unmount what hides the course), and it dies with the grader.
+
+Limits: the kernel's address space is capped (``RLIMIT_AS``, ``memory_mb``; allocations past it
+raise ``MemoryError``), files it writes are capped at ``file_size_mb``, each cell may run for
+``timeout`` seconds, and each cell's output is cut at ``output_limit_kb``.
+
+:class:`SandboxedExecute` is nbgrader's ``Execute`` with that kernel, and with three more
+behaviours that keep one submission from spoiling its own grading: a cell that kills the kernel
+(``os._exit``, a crash), that runs out of memory, or that ignores the interrupt after its
+time-out is scored as failed, then a new kernel is started, the cells that ran before are run
+again (without keeping their output) and grading goes on with the next cell. Each such event is
+recorded as an :class:`Incident`.
+
+What the sandbox does not do: learner code and the tests still share one kernel, as in every
+nbgrader setup, so a learner can tamper with the tests that run after their code (nbgrader's
+checksums restore the test cells' text, not the kernel's state); faculty should read the
+outliers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Integer, List, Unicode
+
+from clearlib._exceptions import ConfigError
+
+__all__ = [
+    "Incident",
+    "SandboxKernelManager",
+    "SandboxPolicy",
+    "SandboxedExecute",
+    "check_sandbox",
+    "find_bwrap",
+]
+
+INSTALL_HINT = (
+    "install it with `apt-get install bubblewrap` (Debian/Ubuntu; the Makefile does this when "
+    "run as root)"
+)
+
+#: Folders that may hold other people's work or secrets; hidden whenever they exist.
+DEFAULT_HIDDEN = ("/home", "/root", "/srv", "/mnt", "/media", "/run", "/var/tmp", "/var/mail")
+
+#: Variables copied from the grader's environment into the kernel's (when set).
+PASSED_ENV = ("LANG", "LC_ALL", "TZ", "CLEAR_DATA_DIR", "NBGRADER_EXECUTION")
+
+#: What a learner's kernel is told about its environment.
+FIXED_ENV = {
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    # fewer threads and malloc arenas: less address space reserved, so RLIMIT_AS means memory
+    "MALLOC_ARENA_MAX": "2",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "TMPDIR": "/tmp",
+}
+
+#: Sets resource limits, then becomes the kernel. Runs inside the sandbox as `python -I -S -c`.
+_LIMITS = (
+    "import os, resource, sys\n"
+    "mem, fsize = int(sys.argv[1]), int(sys.argv[2])\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (mem, mem))\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
+)
+
+
+def find_bwrap() -> str:
+    """The path of the ``bwrap`` program, or a :class:`~clearlib.ConfigError` saying how to get it.
+
+    Examples
+    --------
+    >>> from clearlib.course._sandbox import find_bwrap
+    >>> find_bwrap()  # doctest: +SKIP
+    '/usr/bin/bwrap'
+    """
+    path = shutil.which("bwrap") or (
+        "/usr/bin/bwrap" if os.access("/usr/bin/bwrap", os.X_OK) else None
+    )
+    if path is None:
+        raise ConfigError(
+            "Grading runs learners' code in a bubblewrap sandbox, but `bwrap` was not found on "
+            f"PATH or at /usr/bin/bwrap: {INSTALL_HINT}."
+        )
+    return path
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _python_paths() -> list[str]:
+    """Folders the kernel needs to start Python and import the course's libraries."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    return sorted({os.path.realpath(p) for p in paths} | paths)
+
+
+def _data_paths() -> list[str]:
+    from clearlib import _config
+
+    return [str(_config.synthetic_dir()), str(_config.data_dir())]
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What a learner's kernel may see and use. Build one with :meth:`for_course`.
+
+    Parameters
+    ----------
+    hidden : tuple of str
+        Absolute paths the kernel must not see: folders become empty, files become empty.
+        Hidden again after ``revealed``, so a course inside a revealed folder stays hidden.
+    revealed : tuple of str
+        Absolute folders shown read-only even inside a hidden folder (Python, clearlib, data).
+    memory_mb : int
+        Address-space limit of the kernel and its children, in MiB.
+    file_size_mb : int
+        Largest file the kernel may write, in MiB.
+    bwrap : str
+        The ``bwrap`` program.
+    """
+
+    hidden: tuple[str, ...]
+    revealed: tuple[str, ...] = ()
+    memory_mb: int = 1024
+    file_size_mb: int = 256
+    bwrap: str = "/usr/bin/bwrap"
+    env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def for_course(
+        cls,
+        course_dir: str | os.PathLike,
+        *,
+        hidden: tuple[str, ...] | list[str] = (),
+        memory_mb: int = 1024,
+        file_size_mb: int = 256,
+    ) -> SandboxPolicy:
+        """The policy for grading in ``course_dir``: hide the course and the usual places.
+
+        Parameters
+        ----------
+        course_dir : path
+            The nbgrader course root (hidden).
+        hidden : sequence of str
+            More paths to hide: the gradebook when it lives elsewhere, the exchange folder.
+        memory_mb, file_size_mb : int
+            The limits (MiB).
+
+        Examples
+        --------
+        >>> from clearlib.course._sandbox import SandboxPolicy
+        >>> policy = SandboxPolicy.for_course("/srv/course", memory_mb=512)  # doctest: +SKIP
+        >>> "/srv/course" in policy.hidden  # doctest: +SKIP
+        True
+        """
+        if memory_mb < 256:
+            raise ConfigError(
+                f"memory_mb must be at least 256 (Python, pandas and the kernel need about 200 "
+                f"MiB of address space); got {memory_mb}."
+            )
+        paths = [os.path.realpath(course_dir), *DEFAULT_HIDDEN, os.path.expanduser("~")]
+        paths += [os.path.realpath(p) for p in hidden]
+        keep = [p for p in dict.fromkeys(paths) if p not in ("/", "") and os.path.lexists(p)]
+        revealed = [
+            p
+            for p in _python_paths() + _data_paths()
+            if os.path.isdir(p) and any(_inside(p, h) for h in keep)
+        ]
+        return cls(
+            hidden=tuple(keep),
+            revealed=tuple(dict.fromkeys(revealed)),
+            memory_mb=memory_mb,
+            file_size_mb=file_size_mb,
+            bwrap=find_bwrap(),
+        )
+
+    def command(self, argv: list[str], *, sandbox_dir: str, work_dir: str) -> list[str]:
+        """``argv`` wrapped in bwrap and the resource limits.
+
+        ``sandbox_dir`` is shown read-write at its own path (it holds the kernel's connection
+        file and IPC sockets, its home and ``work_dir``, the working directory).
+        """
+        cmd = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-all",
+            "--unshare-user",
+            "--uid",
+            "65534",
+            "--gid",
+            "65534",
+            "--cap-drop",
+            "ALL",
+            "--hostname",
+            "sandbox",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+            "/dev/shm",
+        ]
+        dirs = [p for p in self.hidden if os.path.isdir(p) and not os.path.islink(p)]
+        files = [p for p in self.hidden if p not in dirs]
+        # hide the big folders, show what Python needs inside them, then hide again anything
+        # of the course that a revealed folder brought back
+        for path in sorted(dirs, key=len):
+            cmd += ["--tmpfs", path]
+        for path in self.revealed:
+            cmd += ["--ro-bind", path, path]
+        for path in sorted(dirs, key=len):
+            if any(_inside(path, r) for r in self.revealed):
+                cmd += ["--tmpfs", path]
+        for path in files:
+            if os.path.isfile(path):
+                cmd += ["--ro-bind", "/dev/null", path]
+        home = os.path.join(sandbox_dir, "home")
+        cmd += ["--bind", sandbox_dir, sandbox_dir, "--chdir", work_dir, "--clearenv"]
+        env = dict(FIXED_ENV)
+        env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        env.update(
+            PATH=os.pathsep.join(
+                [os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]
+            ),
+            HOME=home,
+            IPYTHONDIR=os.path.join(home, ".ipython"),
+            MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
+            JUPYTER_RUNTIME_DIR=os.path.join(home, "runtime"),
+        )
+        env.update(dict(self.env))
+        for key, value in sorted(env.items()):
+            cmd += ["--setenv", key, value]
+        limits = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _LIMITS,
+            str(self.memory_mb * 1024 * 1024),
+            str(self.file_size_mb * 1024 * 1024),
+        ]
+        return [*cmd, "--", *limits, *argv]
+
+
+def check_sandbox(policy: SandboxPolicy, scratch: str | os.PathLike | None = None) -> None:
+    """Start Python once in the sandbox; raise :class:`~clearlib.ConfigError` if it cannot.
+
+    Examples
+    --------
+    >>> from clearlib.course._sandbox import SandboxPolicy, check_sandbox
+    >>> check_sandbox(SandboxPolicy.for_course("/work/main/course"))  # doctest: +SKIP
+    """
+    with tempfile.TemporaryDirectory(prefix="clear-sbx-", dir=scratch) as tmp:
+        work = os.path.join(tmp, "work")
+        os.makedirs(work)
+        cmd = policy.command(
+            [sys.executable, "-c", "import os; print(os.getuid())"], sandbox_dir=tmp, work_dir=work
+        )
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(
+                f"The grading sandbox could not start: {exc}. {INSTALL_HINT}."
+            ) from exc
+        if done.returncode != 0 or done.stdout.strip() != "65534":
+            raise ConfigError(
+                "The grading sandbox (bubblewrap) could not run Python: "
+                f"{(done.stderr or done.stdout).strip()[:500]!r}. bwrap needs user namespaces "
+                "(run as root, or enable them: `sysctl kernel.unprivileged_userns_clone=1`); "
+                f"if bwrap is missing, {INSTALL_HINT}."
+            )
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in the bubblewrap sandbox of ``policy``.
+
+    The kernel talks to nbclient over IPC sockets (files in ``sandbox_dir``), since it has no
+    network; it is interrupted by message, so the interrupt reaches it inside its PID namespace.
+    """
+
+    policy = AnyTrait(None, allow_none=True, help="The SandboxPolicy.")
+    sandbox_dir = Unicode("", help="The kernel's private folder (connection file, home, work).")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        os.makedirs(os.path.join(self.sandbox_dir, "home"), exist_ok=True)
+        os.makedirs(os.path.join(self.sandbox_dir, "work"), exist_ok=True)
+        if self.kernel_spec is not None:
+            self.kernel_spec.interrupt_mode = "message"
+
+    @property
+    def stderr_path(self) -> str:
+        """Where the kernel's stdout and stderr go (beside its folder, out of the learner's reach)."""
+        return self.sandbox_dir.rstrip(os.sep) + ".log"
+
+    def stderr_tail(self, size: int = 2000) -> str:
+        """The end of what the kernel wrote to stderr (why it died, often)."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - size))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        with open(self.stderr_path, "ab") as log:
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    _launch_kernel = _async_launch_kernel
+
+    @property
+    def work_dir(self) -> str:
+        """The kernel's working directory (writable; a copy of the submission's other files)."""
+        return os.path.join(self.sandbox_dir, "work")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernel's command, wrapped in bwrap; copies the submission's files to work_dir."""
+        argv = super().format_kernel_cmd(extra_arguments)
+        cwd = (self._launch_args or {}).get("cwd")
+        if cwd and os.path.isdir(cwd):
+            shutil.copytree(
+                cwd,
+                self.work_dir,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+                dirs_exist_ok=True,
+            )
+        return self.policy.command(argv, sandbox_dir=self.sandbox_dir, work_dir=self.work_dir)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self.sandbox_dir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.remove(self.stderr_path)
+
+    cleanup_resources = _async_cleanup_resources
+
+
+@dataclass(frozen=True)
+class Incident:
+    """Something the sandbox or the executor did to one cell of a submission.
+
+    ``kind`` is one of ``timed_out``, ``out_of_memory``, ``kernel_died``, ``blocked``,
+    ``output_truncated`` or ``not_run``.
+    """
+
+    notebook: str
+    cell_index: int
+    grade_id: str | None
+    kind: str
+    message: str
+
+
+#: Incidents of the notebooks executed in this process since the list was last cleared.
+INCIDENTS: list[Incident] = []
+
+_FILE_ERRORS = {
+    "FileNotFoundError",
+    "PermissionError",
+    "OSError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "FileExistsError",
+}
+_QUOTED_PATH = re.compile(r"""['"]([^'"]+)['"]\s*$""")
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(
+        output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]
+    )
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute`` preprocessor, with each kernel in the bubblewrap sandbox.
+
+    Configure it like ``Execute`` (``timeout`` is per cell); the extra settings are below. Put
+    it in place of ``Execute`` in ``Autograde.autograde_preprocessors``.
+    """
+
+    policy = AnyTrait(None, allow_none=True, help="The SandboxPolicy; None runs unsandboxed.").tag(
+        config=True
+    )
+    sandbox_root = Unicode("", help="Folder for the kernels' private folders.").tag(config=True)
+    output_limit_kb = Integer(512, help="Most output kept per cell, in KiB.").tag(config=True)
+    max_restarts = Integer(
+        3, help="Kernels started again per notebook after a death, before giving up."
+    ).tag(config=True)
+    replay = Bool(True, help="Run earlier cells again in a restarted kernel.").tag(config=True)
+    hidden_paths = List(Unicode(), help="Paths the sandbox hides (to spot blocked reads).")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(**kwargs)
+
+    # --- kernels --------------------------------------------------------------------------------
+    def create_kernel_manager(self):
+        """A :class:`SandboxKernelManager` in a fresh private folder (or a plain one)."""
+        if self.policy is None:
+            return super().create_kernel_manager()
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        sandbox_dir = tempfile.mkdtemp(prefix="k", dir=self.sandbox_root or None)
+        self.km = SandboxKernelManager(
+            kernel_name=self.kernel_name,
+            config=self.config,
+            transport="ipc",
+            connection_file=os.path.join(sandbox_dir, "kernel.json"),
+            policy=self.policy,
+            sandbox_dir=sandbox_dir,
+        )
+        return self.km
+
+    def _restart_kernel(self) -> None:
+        try:
+            if self.km is not None:
+                self._cleanup_kernel()
+        except Exception:  # the kernel is dead or dying; start a new one anyway
+            self.log.debug("cleanup of a dead kernel failed", exc_info=True)
+        self.km = None
+        self.kc = None
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+        self.wait_for_reply(self.kc.kernel_info())
+
+    # --- the notebook ---------------------------------------------------------------------------
+    def preprocess(self, nb, resources=None, km=None):
+        """Execute ``nb`` as nbgrader does, recovering from dead or stuck kernels."""
+        resources = resources or {}
+        self._host_cwd = resources.get("metadata", {}).get("path") or os.getcwd()
+        self._notebook = resources.get("nbgrader", {}).get("notebook", "")
+        self._replayable: list[int] = []
+        self._restarts = 0
+        self._gave_up = False
+        self._output_bytes: dict[int, int] = {}
+        self._noted: set[int] = set()
+        return super().preprocess(nb, resources, km=km)
+
+    def _record(self, index: int, cell: NotebookNode, kind: str, message: str) -> None:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        INCIDENTS.append(Incident(self._notebook, index, grade_id, kind, message))
+
+    def preprocess_cell(self, cell, resources, index):
+        """Execute one cell; a kernel death, a stuck kernel or MemoryError fails only this cell."""
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._gave_up:
+            message = (
+                f"not run: the kernel died {self._restarts} times in this notebook, so grading "
+                "stopped here"
+            )
+            cell.outputs = [_error("NotRun", message)]
+            self._record(index, cell, "not_run", message)
+            return cell, resources
+        self._output_bytes[index] = 0
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            message = (
+                "the kernel stopped while running this cell (os._exit(), a crash, or the memory "
+                f"limit of {self._memory_mb()} MiB)"
+            )
+            cell.outputs.append(_error("KernelDied", message))
+            self._record(index, cell, "kernel_died", message)
+            self._recover(index)
+            return cell, resources
+        except CellTimeoutError:
+            message = f"the cell ran for more than {self.timeout} s and ignored the interrupt"
+            cell.outputs.append(_error("CellTimeoutError", message))
+            self._record(index, cell, "timed_out", message)
+            self._recover(index)
+            return cell, resources
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        enames = {o.get("ename") for o in errors}
+        if "CellTimeoutError" in enames:
+            self._record(index, cell, "timed_out", f"the cell ran for more than {self.timeout} s")
+        elif "MemoryError" in enames:
+            message = f"the cell used more than the memory limit of {self._memory_mb()} MiB"
+            self._record(index, cell, "out_of_memory", message)
+            self._recover(index)  # the kernel may still hold the memory: start a clean one
+        else:
+            self._replayable.append(index)
+        for out in errors:
+            blocked = self._blocked(out.get("ename", ""), str(out.get("evalue", "")))
+            if blocked:
+                self._record(index, cell, "blocked", blocked)
+                break
+        return cell, resources
+
+    def _memory_mb(self) -> int:
+        return self.policy.memory_mb if self.policy is not None else 0
+
+    def _recover(self, index: int) -> None:
+        """Start a new kernel and run again the cells before ``index`` that ran cleanly."""
+        self._restarts += 1
+        if self._restarts > self.max_restarts:
+            self._gave_up = True
+            return
+        self.log.warning("Starting a new kernel after cell %s of %s", index, self._notebook)
+        self._restart_kernel()
+        if not self.replay:
+            return
+        for j in [i for i in self._replayable if i < index]:
+            original = self.nb.cells[j]
+            try:
+                self.execute_cell(copy.deepcopy(original), j, store_history=False)
+            except (DeadKernelError, CellTimeoutError):
+                self._gave_up = True
+                return
+            finally:
+                self.nb.cells[j] = original
+
+    def _blocked(self, ename: str, evalue: str) -> str | None:
+        """A message if this error is the sandbox refusing a file the learner should not touch."""
+        if ename not in _FILE_ERRORS:
+            return None
+        if "Read-only file system" in evalue or ename == "PermissionError":
+            return f"blocked by the sandbox: {ename}: {evalue}"
+        match = _QUOTED_PATH.search(evalue)
+        if not match:
+            return None
+        path = os.path.normpath(os.path.join(self._host_cwd, os.path.expanduser(match.group(1))))
+        hidden = [os.path.realpath(p) for p in (self.hidden_paths or self._policy_hidden())]
+        if os.path.lexists(path) and any(_inside(os.path.realpath(path), h) for h in hidden):
+            return f"blocked by the sandbox (not visible to learners' code): {ename}: {evalue}"
+        return None
+
+    def _policy_hidden(self) -> tuple[str, ...]:
+        return self.policy.hidden if self.policy is not None else ()
+
+    # --- output ---------------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most ``output_limit_kb`` KiB of output per cell; note the cut once."""
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or self.output_limit_kb <= 0:
+            return out
+        limit = self.output_limit_kb * 1024
+        used = self._output_bytes.get(cell_index, 0)
+        size = _output_size(out)
+        if used + size <= limit:
+            self._output_bytes[cell_index] = used + size
+            return out
+        self._output_bytes[cell_index] = limit
+        note = cell_index not in self._noted
+        _truncate(out, max(0, limit - used), note=note, limit_kb=self.output_limit_kb)
+        if note:
+            self._noted.add(cell_index)
+            cell = self.nb.cells[cell_index] if cell_index < len(self.nb.cells) else {}
+            self._record(
+                cell_index,
+                cell,
+                "output_truncated",
+                f"the cell printed more than {self.output_limit_kb} KiB; the rest was dropped",
+            )
+        return out
+
+
+def _output_size(out: NotebookNode) -> int:
+    kind = out.get("output_type")
+    if kind == "stream":
+        return len(out.get("text", ""))
+    if kind == "error":
+        return sum(len(line) for line in out.get("traceback", [])) + len(str(out.get("evalue", "")))
+    data = out.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+
+
+def _truncate(out: NotebookNode, keep: int, *, note: bool, limit_kb: int) -> None:
+    """Cut ``out`` to about ``keep`` characters, in place."""
+    mark = f"\n... output cut at {limit_kb} KiB by the grader ...\n" if note else ""
+    kind = out.get("output_type")
+    if kind == "stream":
+        out["text"] = out.get("text", "")[:keep] + mark
+    elif kind == "error":
+        out["traceback"] = [line[:keep] for line in out.get("traceback", [])[:20]]
+    else:
+        text = out.get("data", {}).get("text/plain", "")
+        if isinstance(text, list):
+            text = "".join(text)
+        out["data"] = {"text/plain": text[:keep] + mark}
+        out["metadata"] = {}
