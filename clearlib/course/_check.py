@@ -46,7 +46,14 @@ from clearlib.course._notebook import course_dir as _course_dir
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["CheckReport", "Problem", "check_assignment", "check_course", "read_lock"]
+__all__ = [
+    "CheckReport",
+    "Problem",
+    "check_assignment",
+    "check_course",
+    "generate_release",
+    "read_lock",
+]
 
 MODEL = "model-solution"
 BLANK = "blank-release"
@@ -116,14 +123,20 @@ class CheckReport:
         >>> print(r.summary())
         01-getting-started: ready. Model solution 6/6 autograded points, blank release 0/6, graded in 4.2 s (budget 60 s); 2 points graded by hand.
         """
-        model = "not run" if self.model_points is None else f"{self.model_points:g}"
-        blank = "not run" if self.blank_points is None else f"{self.blank_points:g}"
-        took = "" if self.model_seconds is None else f", graded in {self.model_seconds:.1f} s"
+        most = f"{self.autograded_points:g}"
         verdict = "ready" if self.ok else f"{len(self.problems)} problem(s)"
+        if self.model_points is None and self.blank_points is None:
+            graded = f"{most} autograded points (not graded)"
+        else:
+            model = "-" if self.model_points is None else f"{self.model_points:g}"
+            blank = "-" if self.blank_points is None else f"{self.blank_points:g}"
+            took = "" if self.model_seconds is None else f", graded in {self.model_seconds:.1f} s"
+            graded = (
+                f"Model solution {model}/{most} autograded points, blank release {blank}/{most}"
+                f"{took} (budget {self.time_budget_s:g} s)"
+            )
         lines = [
-            f"{self.assignment}: {verdict}. Model solution {model}/{self.autograded_points:g} "
-            f"autograded points, blank release {blank}/{self.autograded_points:g}{took} "
-            f"(budget {self.time_budget_s:g} s); {self.manual_points:g} points graded by hand."
+            f"{self.assignment}: {verdict}. {graded}; {self.manual_points:g} points graded by hand."
         ]
         lines += [f"  - [{p.where}] {p.message}" for p in self.problems]
         lines += [f"  note: {n}" for n in self.notes]
@@ -413,12 +426,62 @@ def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> 
                     )
 
 
+def generate_release(name: str, out: str | Path, *, course_dir: str | Path | None = None) -> Path:
+    """Make the learner version of an assignment in ``out/<name>/``, away from the real course.
+
+    nbgrader's ``generate_assignment`` runs in a temporary copy of the course, so neither
+    ``course/release/`` nor the gradebook changes.
+
+    Returns
+    -------
+    Path
+        The folder holding the learner version (``out/<name>``).
+
+    Raises
+    ------
+    ClearlibError
+        If nbgrader cannot make it (the message gives nbgrader's last lines).
+
+    Examples
+    --------
+    >>> folder = generate_release("01-getting-started", "/tmp/preview")  # doctest: +SKIP
+    >>> sorted(p.name for p in folder.glob("*.ipynb"))  # doctest: +SKIP
+    ['01-getting-started.ipynb']
+    """
+    from nbgrader.converters import GenerateAssignment
+
+    from clearlib._exceptions import ClearlibError
+
+    ensure_nbgrader_tools()
+    root = _course_dir(course_dir)
+    info = read_assignment(name, course=root)
+    target = Path(out) / name
+    with tempfile.TemporaryDirectory(prefix="clear-release-") as tmp_name:
+        tmp = Path(tmp_name)
+        ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", LOCK_FILE)
+        shutil.copytree(info.folder, tmp / "source" / name, ignore=ignore)
+        result = _run(GenerateAssignment, course_config(root, root=tmp), assignment_id=name)
+        release = tmp / "release" / name
+        if not result["success"] or not any(release.glob("*.ipynb")):
+            raise ClearlibError(
+                f"nbgrader could not make the learner version of {name}: {_error_tail(result)}. "
+                f"Run `clearlib course check {name}` for every problem."
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(release, target)
+        for path in target.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
 def check_assignment(
     name: str,
     *,
     course_dir: str | Path | None = None,
     time_budget_s: float = 60,
     update_lock: bool = False,
+    execute: bool = True,
 ) -> CheckReport:
     """Prove one assignment: static checks, then grade the model solution and the blank release.
 
@@ -432,6 +495,9 @@ def check_assignment(
         The longest the model solution may take to autograde (kernel start included).
     update_lock : bool, default False
         Write the grade ids to ``<assignment>/grade_ids.txt`` instead of comparing with it.
+    execute : bool, default True
+        Also make the learner version and autograde the model and blank versions. False runs
+        only the quick checks of the notebook itself (a few seconds, while authoring).
 
     Returns
     -------
@@ -457,7 +523,10 @@ def check_assignment(
     report.manual_points = info.max_points - info.autograded_points
     _check_static(info, report)
     _check_lock(info, report, update_lock)
-    _check_by_grading(info, root, report)
+    if execute:
+        _check_by_grading(info, root, report)
+    else:
+        report.notes.append("Not graded (static checks only): run without --static before release.")
     return report
 
 
@@ -467,6 +536,7 @@ def check_course(
     course_dir: str | Path | None = None,
     time_budget_s: float = 60,
     update_lock: bool = False,
+    execute: bool = True,
 ) -> list[CheckReport]:
     """Check several assignments (default: every one in ``<course>/source/``).
 
@@ -479,6 +549,12 @@ def check_course(
     root = _course_dir(course_dir)
     chosen = list(names) if names else list_assignments(root)
     return [
-        check_assignment(n, course_dir=root, time_budget_s=time_budget_s, update_lock=update_lock)
+        check_assignment(
+            n,
+            course_dir=root,
+            time_budget_s=time_budget_s,
+            update_lock=update_lock,
+            execute=execute,
+        )
         for n in chosen
     ]

@@ -72,6 +72,12 @@ def check(
             help="Write each assignment's grade ids to grade_ids.txt instead of comparing.",
         ),
     ] = False,
+    static: Annotated[
+        bool,
+        typer.Option(
+            "--static", help="Only the quick checks of the notebook (no grading): while authoring."
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
     """Prove assignments before release: full marks for the model, none for the blank.
@@ -98,6 +104,7 @@ def check(
             course_dir=course_dir,
             time_budget_s=time_budget,
             update_lock=update_lock,
+            execute=not static,
         )
     if not reports:
         console.print("No assignments in source/ yet: nothing to check.")

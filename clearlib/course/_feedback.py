@@ -36,12 +36,12 @@ from clearlib.course._notebook import (
     END_MARK_SCHEME,
     GradedCell,
     course_config,
+    docstring_of,
     graded_cells,
     objectives,
     read_assignment,
     strip_hidden_tests,
     strip_mark_scheme,
-    test_docstring,
 )
 from clearlib.course._notebook import course_dir as _course_dir
 
@@ -66,8 +66,8 @@ def plain_message(ename: str, evalue: str) -> str:
     --------
     >>> plain_message("AssertionError", "Your table should have one row per practice; it has 3")
     'Your table should have one row per practice; it has 3'
-    >>> plain_message("NameError", "name 'list_sizes' is not defined")[:52]
-    "The check could not find something your answer shoul"
+    >>> plain_message("NameError", "name 'list_sizes' is not defined").split(" (")[0]
+    'The check could not find something your answer should have created'
     """
     evalue = _ANSI.sub("", evalue or "").strip()
     if ename == "AssertionError":
@@ -221,7 +221,7 @@ class LeakFreeFeedback(NbGraderPreprocessor):
                 message = plain_message(*error)
             else:
                 message = "Your tutor changed this mark: see their comment."
-            what = test_docstring(cell.source)
+            what = docstring_of(cell.source)
             cell.outputs = [_result_output(score, points, message, what, objs, passed)]
         else:
             label = "Written answer" if cell.cell_type == "markdown" else "Answer marked by hand"

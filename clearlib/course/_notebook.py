@@ -30,6 +30,7 @@ __all__ = [
     "Objective",
     "course_config",
     "course_dir",
+    "docstring_of",
     "ensure_nbgrader_tools",
     "graded_cells",
     "hidden_test_lines",
@@ -37,7 +38,6 @@ __all__ = [
     "objectives",
     "read_assignment",
     "strip_hidden_tests",
-    "test_docstring",
     "week_of",
 ]
 
@@ -201,14 +201,14 @@ def hidden_test_lines(source: str) -> list[str]:
     return lines
 
 
-def test_docstring(source: str) -> str | None:
+def docstring_of(source: str) -> str | None:
     """The docstring a test cell opens with (its first statement, a string), or None.
 
     Examples
     --------
-    >>> test_docstring("'''Checks the list sizes.'''\\nassert True")
+    >>> docstring_of("'''Checks the list sizes.'''\\nassert True")
     'Checks the list sizes.'
-    >>> test_docstring("assert True") is None
+    >>> docstring_of("assert True") is None
     True
     """
     try:
@@ -259,7 +259,7 @@ class GradedCell:
     @property
     def docstring(self) -> str | None:
         """The docstring a test cell opens with (what it checks), or None."""
-        return test_docstring(self.source) if self.cell_type == "code" else None
+        return docstring_of(self.source) if self.cell_type == "code" else None
 
 
 @dataclass(frozen=True)
