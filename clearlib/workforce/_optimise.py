@@ -41,6 +41,7 @@ _SCALE = 1000.0  # costs enter the solver in £ thousands
 #: Relative optimality gap of the integer programme: 0.05% is about £2,000 on a £4m team,
 #: less than the cost of 0.1 WTE of any role; proving the last £100 can take ten times longer.
 MIP_GAP = 5e-4
+_TIE = 1e-4  # weight of total cost in the "pcn" objective, to break ties between free teams
 _TOL = 1e-7
 
 
@@ -346,6 +347,8 @@ def _model(p: _Problem, drop: frozenset[str] = frozenset(), integer: bool = True
     c = np.zeros(n)
     c[ix_w] = p.cost * s / _SCALE
     if p.objective == "pcn":
+        # ties (e.g. several fully reimbursed teams) go to the lower total cost
+        c[ix_w] *= 1 + _TIE
         c[ix_r] = -1.0
 
     lo = np.zeros(n)
@@ -392,6 +395,10 @@ def _relaxation(m: _Model) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Infeasibility: relax one limit at a time
 # ---------------------------------------------------------------------------------------------
+def _feasible(m: _Model) -> bool:
+    return bool(_solve(m, c=np.zeros_like(m.c)).status == 0)
+
+
 def _limits(p: _Problem) -> list[str]:
     names = [n for n in p.min_names if n] + [n for n in p.max_names if n]
     if p.arrs_budget is not None:
@@ -423,7 +430,7 @@ def _needed(p: _Problem, name: str) -> str:
     if name in ("arrs_budget", "pcn_budget"):
         full = _model(p)
         row = full.A[full.names.index(name)]
-        res = _solve(m, c=row)
+        res = _solve(m, c=row, gap=1e-9)
         if res.status == 0:
             return f"it needs at least £{res.fun * _SCALE:,.0f} a year"
         return ""
@@ -431,7 +438,7 @@ def _needed(p: _Problem, name: str) -> str:
     j = p.roles.index(role)
     sign = 1.0 if name.startswith("max_wte") else -1.0
     c[n_x + j] = sign
-    res = _solve(m, c=c)
+    res = _solve(m, c=c, gap=1e-9)
     if res.status != 0:
         return ""
     wte = float(res.x[n_x + j]) * m.s
@@ -442,7 +449,7 @@ def _needed(p: _Problem, name: str) -> str:
 
 def _diagnose(p: _Problem) -> InfeasibleError:
     limits = _limits(p)
-    alone = [name for name in limits if _solve(_model(p, frozenset({name}))).status == 0]
+    alone = [name for name in limits if _feasible(_model(p, frozenset({name})))]
     if alone:
         parts = []
         for name in alone:
@@ -464,7 +471,7 @@ def _diagnose(p: _Problem) -> InfeasibleError:
         "minimum WTE": [n for n in limits if n.startswith("min_")],
     }
     for label, names in groups.items():
-        if names and _solve(_model(p, frozenset(names))).status == 0:
+        if names and _feasible(_model(p, frozenset(names))):
             return InfeasibleError(
                 f"No team meets demand within your limits, and no single limit explains it: the "
                 f"{label} together ({', '.join(_describe_limit(p, n) for n in names)}) cannot be "
