@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
+# nbgrader and jupyter start helper commands (alembic, jupyter-*) by name: put the venv first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help demo test test-fast lint format bench data clean-data clean
 

@@ -116,23 +116,46 @@ def finish(
     >>> fig = finish(go.Figure(go.Bar(x=["A"], y=[1])), "Appointments", "Practice", "Count")
     >>> fig.layout.title.text, fig.layout.xaxis.title.text
     ('Appointments', 'Practice')
+    >>> import plotly.express as px
+    >>> fig = finish(px.bar(x=["A", "B"], y=[1, 2], color=["A", "B"]), "Two bars", source="synthetic")
+    >>> [t.marker.color for t in fig.data] == PALETTE[:2]
+    True
     """
     use_theme()
     fig.update_layout(template=TEMPLATE_NAME, title={"text": title})
+    _recolour(fig)
     if x is not None:
         fig.update_xaxes(title_text=x)
     if y is not None:
         fig.update_yaxes(title_text=y)
     if source:
+        bottom = (fig.layout.margin.b or 60) + 50
+        fig.update_layout(margin={"b": bottom})
         fig.add_annotation(
             text=f"Source: {source}",
             xref="paper",
             yref="paper",
             x=0,
-            y=-0.18,
+            y=0,
+            yshift=-bottom + 12,
             showarrow=False,
             xanchor="left",
-            yanchor="top",
+            yanchor="bottom",
             font={"size": 11, "color": NHS_COLOURS["mid_grey"]},
         )
     return fig
+
+
+def _recolour(fig: Any) -> None:
+    """Swap plotly's default colours (as plotly express sets them on traces) for the palette."""
+    import plotly.express as px
+
+    swap = {
+        c.lower(): PALETTE[i % len(PALETTE)] for i, c in enumerate(px.colors.qualitative.Plotly)
+    }
+    for trace in fig.data:
+        for part in ("marker", "line"):
+            obj = getattr(trace, part, None)
+            colour = getattr(obj, "color", None) if obj is not None else None
+            if isinstance(colour, str) and colour.lower() in swap:
+                obj.color = swap[colour.lower()]
