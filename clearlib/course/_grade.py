@@ -367,8 +367,6 @@ def _init_worker(settings: _Settings) -> None:
     """Load nbgrader and the course's configuration once per worker process."""
     from traitlets.config import Config
 
-    # nbgrader 0.9 with SQLAlchemy 2 warns on every new submission; nothing is wrong
-    warnings.filterwarnings("ignore", category=SAWarning)
     # nbgrader 0.9 with SQLAlchemy 2 warns on every new submission, and nbformat on the cells
     # nbgrader puts back without an id: nothing is wrong, and the parent reports what matters
     warnings.filterwarnings("ignore", category=SAWarning)
