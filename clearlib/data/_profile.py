@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from clearlib._config import EXTRACT_DATE
+from clearlib.data._population import registered_at
 
 __all__ = ["RealismProfile", "profile"]
 
@@ -147,15 +148,11 @@ class _Rows:
 
 
 def _registered_at(patients: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
-    return (
-        (patients["registered_on"] <= when)
-        & ~(patients["died_on"] <= when)
-        & ~(patients["deregistered_on"] <= when)
-        & (patients["birth_date"] <= when)
-    )
+    return registered_at(patients, when)
 
 
 def _age_at(patients: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
+    """Age in years (fractional), as the calibration targets use it."""
     return (when - patients["birth_date"]).dt.days / 365.25
 
 
