@@ -117,7 +117,7 @@ def _objective_html(ids: tuple[str, ...] | list[str]) -> str:
         obj = known.get(oid)
         text = f": {html.escape(obj.text)}" if obj else ""
         parts.append(f"<b>{html.escape(oid)}</b>{text}")
-    return "; ".join(parts) or "(no objective recorded)"
+    return "<br>\n".join(parts) or "(no objective recorded)"
 
 
 def _fmt(x: float | None) -> str:

@@ -1,0 +1,254 @@
+"""Feedback: points, messages and objectives per question, and never a hidden test or traceback.
+
+Two learners hand in the fixture assignment: ada passes q1's visible test but not its hidden one
+and leaves q2 blank; bob keeps one practice in q1 (the visible test fails) and answers q2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+import clearlib.course._feedback as feedback_module
+from clearlib import ClearlibError, ConfigError
+from clearlib.course import find_leaks, generate_feedback, plain_message
+from clearlib.course._cli import course_app
+from clearlib.course._feedback import _visible_text
+
+FIXTURE = Path(__file__).parent / "fixtures_check"
+REPO = Path(__file__).resolve().parents[2]
+NAME = "01-tiny-list-sizes"
+ANSWERS = {
+    "ada": {
+        "q1-list-sizes": 'list_sizes = patients.groupby("practice_code").size() * 0 + 1',
+        "q3-explain-list-size": "Bigger lists need more clinics.",
+    },
+    "bob": {
+        "q1-list-sizes": 'list_sizes = patients.groupby("practice_code").size().head(1)',
+        "q2-columns": "n_columns = patients.shape[1]",
+    },
+}
+
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the nbgrader command from the course folder, as faculty do."""
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    run = subprocess.run(
+        [str(Path(bindir) / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture course, released, handed in by ada and bob, and autograded by nbgrader."""
+    root = tmp_path_factory.mktemp("feedback") / "course"
+    shutil.copytree(FIXTURE / "source", root / "source")
+    shutil.copy(REPO / "course" / "nbgrader_config.py", root / "nbgrader_config.py")
+    _nbgrader(root, "generate_assignment", NAME, "--force")
+    release = root / "release" / NAME / f"{NAME}.ipynb"
+    for learner, answers in ANSWERS.items():
+        nb = nbformat.read(release, as_version=4)
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in answers:
+                cell.source = answers[gid]
+        folder = root / "submitted" / learner / NAME
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{NAME}.ipynb")
+    _nbgrader(root, "autograde", NAME)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pages(course: Path) -> dict[str, str]:
+    """Each learner's feedback HTML, made by generate_feedback."""
+    report = generate_feedback(NAME, course_dir=course)
+    assert report.learners == ["ada", "bob"]
+    return {p.parts[-3]: p.read_text(encoding="utf-8") for p in report.files}
+
+
+def _hidden_source_lines() -> list[str]:
+    """Every line of hidden-test source in the fixture, markers included."""
+    nb = nbformat.read(FIXTURE / "source" / NAME / f"{NAME}.ipynb", as_version=4)
+    lines, inside = [], False
+    for cell in nb.cells:
+        for line in cell.source.split("\n"):
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            if inside and line.strip():
+                lines.append(line.strip())
+            if "END HIDDEN TESTS" in line:
+                inside = False
+    return lines
+
+
+def _secret_lines(course: Path) -> list[str]:
+    """Hidden-test lines that learners never see (not also in the released notebook)."""
+    release = (course / "release" / NAME / f"{NAME}.ipynb").read_text(encoding="utf-8")
+    return [ln for ln in _hidden_source_lines() if ln not in release]
+
+
+def _rows(page: str) -> list[str]:
+    """The summary table's rows as text, cells joined by ' | '."""
+    table = page.split('<table class="table table-condensed">', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in table.split("<tr>")[2:]:
+        cells = [_visible_text(c).strip() for c in row.split("<td>")[1:]]
+        rows.append(" | ".join(re.sub(r"\s+", " ", c) for c in cells))
+    return rows
+
+
+def test_fixture_has_hidden_tests_for_the_leak_search() -> None:
+    """The search below is not vacuous: 9 hidden lines, markers included, in 2 regions."""
+    lines = _hidden_source_lines()
+    assert len(lines) == 9
+    assert lines.count("### BEGIN HIDDEN TESTS") == 2
+    assert 'hidden_expected_sizes = patients["practice_code"].value_counts().sort_index()' in lines
+
+
+def test_feedback_never_shows_hidden_test_source(course: Path, pages: dict[str, str]) -> None:
+    """No line of hidden-test source, and no marker, in any learner's feedback HTML."""
+    hidden = _secret_lines(course)
+    assert len(hidden) == 8  # the lone ")" closing an assert is also in the visible tests
+    for learner, page in pages.items():
+        text = re.sub(r"\s+", " ", _visible_text(page))
+        for line in hidden:
+            flat = re.sub(r"\s+", " ", line)
+            assert flat not in text, (learner, line)
+            assert line not in page, (learner, line)
+        assert "HIDDEN TESTS" not in page
+
+
+def test_nbgraders_own_feedback_would_leak(course: Path, tmp_path: Path) -> None:
+    """Control: nbgrader's default feedback shows the hidden tests that ours removes (#917)."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import GetGrades
+
+    from clearlib.course._check import _run
+    from clearlib.course._notebook import course_config
+
+    cfg = course_config(course)
+    cfg.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor]
+    cfg.CourseDirectory.feedback_directory = str(tmp_path / "nbgrader-feedback")
+    cfg.HTMLExporter.template_name = "feedback"
+    result = _run(GenerateFeedback, cfg, assignment_id=NAME, student_id="ada")
+    assert result["success"], result
+    page = next((tmp_path / "nbgrader-feedback").rglob("*.html")).read_text(encoding="utf-8")
+    leaks = find_leaks(page, _hidden_source_lines())
+    assert "BEGIN HIDDEN TESTS" in leaks
+    assert 'hidden_expected_sizes = patients["practice_code"].value_counts().sort_index()' in leaks
+
+
+def test_feedback_has_no_traceback_internals(pages: dict[str, str]) -> None:
+    """Errors show one line, 'Name: message'; never a traceback, frame or ANSI escape."""
+    for page in pages.values():
+        text = _visible_text(page)
+        for internal in ("Traceback", "most recent call last", "---->", "Cell In[", 'File "'):
+            assert internal not in text, internal
+        assert "\x1b[" not in page and "ansi-red" not in page
+    ada = _visible_text(pages["ada"])
+    assert "NotImplementedError: Write your answer here, then run the cell." in ada
+
+
+def test_each_question_shows_points_message_and_objective(pages: dict[str, str]) -> None:
+    """The summary gives every graded cell its points, plain message and objective with text."""
+    lo11 = "LO1.1: Run, edit and save a notebook; restart and run all."
+    lo12 = "LO1.2: Load the PCN dataset and describe its tables, keys and data dictionary."
+    lo13 = "LO1.3: Compute list sizes and age-sex structure per practice."
+    assert _rows(pages["ada"]) == [
+        "q1-list-sizes-testCheck | 0 / 2 | Some practices have the wrong count: count every "
+        f"patient of a practice once | {lo13}",
+        "q2-columns-testCheck | 0 / 1 | The check could not find something your answer should "
+        "have created (name 'n_columns' is not defined). Run your answer cell (and the cells "
+        "above it) and make sure it finishes without an error and uses the name the question "
+        f"gives. | {lo12}",
+        f"q3-explain-list-sizeWritten answer | 0 / 2 | Marked by your tutor. | {lo11} {lo13}",
+    ]
+    assert _rows(pages["bob"]) == [
+        "q1-list-sizes-testCheck | 0 / 2 | Your list sizes should have one row per practice; "
+        f"they have 1 rows | {lo13}",
+        f"q2-columns-testCheck | 1 / 1 | Passed. | {lo12}",
+        # nbgrader's own comment on an answer left as it was released
+        f"q3-explain-list-sizeWritten answer | 0 / 2 | No response. | {lo11} {lo13}",
+    ]
+    assert "Score: 0 / 5" in _visible_text(pages["ada"])
+    assert "Score: 1 / 5" in _visible_text(pages["bob"])
+    # each test cell carries its own box too: verdict, points, what it checks, objective
+    bob = re.sub(r"\s+", " ", _visible_text(pages["bob"]))
+    assert "✓ Passed: 1 / 1 points" in bob
+    assert "What this checks: Checks n_columns is a whole number" in bob
+
+
+def test_nbgrader_generate_feedback_from_the_course_folder_is_leak_free(
+    course: Path, tmp_path: Path
+) -> None:
+    """`nbgrader generate_feedback` run in the course folder uses the course config's cleaner."""
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    _nbgrader(copy, "generate_feedback", NAME, "--force")
+    page = (copy / "feedback" / "ada" / NAME / f"{NAME}.html").read_text(encoding="utf-8")
+    assert "Your feedback" in page
+    assert find_leaks(page, _secret_lines(course)) == []
+
+
+def test_leak_guard_deletes_feedback_that_shows_hidden_tests(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the cleaner to miss a hidden test, the file is deleted and an error names it."""
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    monkeypatch.setattr(feedback_module, "_strip_hidden", lambda source, src: source)
+    with pytest.raises(ClearlibError, match="would have shown hidden tests"):
+        generate_feedback(NAME, course_dir=copy, learners=["bob"])
+    assert not (copy / "feedback" / "bob" / NAME / f"{NAME}.html").exists()
+
+
+def test_feedback_needs_autograded_work(tmp_path: Path) -> None:
+    """Before autograding there is nothing to give feedback on: a ConfigError says what to do."""
+    shutil.copytree(FIXTURE / "source", tmp_path / "source")
+    with pytest.raises(ConfigError, match="Autograde first: clearlib course grade"):
+        generate_feedback(NAME, course_dir=tmp_path)
+    result = CliRunner().invoke(course_app, ["feedback", NAME, "--course-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "ConfigError" in result.output
+
+
+@pytest.mark.parametrize(
+    ("ename", "evalue", "expected"),
+    [
+        (
+            "AssertionError",
+            "Your table should have 5 rows; it has 3",
+            "Your table should have 5 rows; it has 3",
+        ),
+        ("AssertionError", "", "This check failed. Read the question again"),
+        ("KeyError", "'list_size'", "The check looked for 'list_size' in your answer"),
+        ("CellTimeoutError", "", "This check ran out of time or memory."),
+        (
+            "ZeroDivisionError",
+            "division by zero",
+            "The check stopped with an error (ZeroDivisionError: division by zero).",
+        ),
+    ],
+)
+def test_plain_message(ename: str, evalue: str, expected: str) -> None:
+    """An assertion's own message is kept; other errors get a plain sentence on what to do."""
+    assert plain_message(ename, evalue).startswith(expected)
