@@ -1,0 +1,224 @@
+"""Grade exports and objective mastery, from a gradebook filled in by hand.
+
+Assignment 01-tiny-list-sizes (the fixture: q1 test 2 points LO1.3, q2 test 1 point LO1.2,
+q3 written answer 2 points LO1.1+LO1.3; 5 points) and 02-tables (one 4-point test, no source
+notebook left, so no known objectives). Learners:
+
+======  ====  ====  =============  =================  ======================
+learner  q1    q2    q3 (by hand)  late penalty       01 score (of 5)
+======  ====  ====  =============  =================  ======================
+ada      2     1     1                                 4  (80%)
+bob      0     1     2             1                   2  (40%)
+cy       -     -     -             (handed nothing)    0  (0%)
+dee      2     0     not graded                        2  (40%)
+======  ====  ====  =============  =================  ======================
+
+02-tables: ada 4, bob 2 (of 4).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from clearlib import ConfigError
+from clearlib.course import (
+    blackboard_table,
+    export_grades,
+    grades_table,
+    mastery_figure,
+    objective_mastery,
+)
+from clearlib.course._cli import course_app
+from clearlib.course._notebook import ensure_nbgrader_tools
+
+FIXTURE = Path(__file__).parent / "fixtures_check"
+A1, A2 = "01-tiny-list-sizes", "02-tables"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A course whose gradebook holds the grades in the module docstring."""
+    from nbgrader.api import Gradebook
+
+    ensure_nbgrader_tools()
+    root = tmp_path_factory.mktemp("export")
+    shutil.copytree(FIXTURE / "source", root / "source")
+    with (
+        warnings.catch_warnings(),  # nbgrader's own SQLAlchemy session warnings
+        Gradebook(f"sqlite:///{root / 'gradebook.db'}", "clear") as gb,
+    ):
+        warnings.simplefilter("ignore")
+        gb.add_assignment(A1)
+        gb.add_notebook(A1, A1)
+        gb.add_grade_cell("q1-list-sizes-test", A1, A1, max_score=2, cell_type="code")
+        gb.add_grade_cell("q2-columns-test", A1, A1, max_score=1, cell_type="code")
+        gb.add_grade_cell("q3-explain-list-size", A1, A1, max_score=2, cell_type="markdown")
+        gb.add_assignment(A2)
+        gb.add_notebook(A2, A2)
+        gb.add_grade_cell("q1-filter-test", A2, A2, max_score=4, cell_type="code")
+        gb.add_student("ada", first_name="Ada", last_name="Lovelace")
+        gb.add_student("bob", first_name="Bob", last_name="Okafor")
+        gb.add_student("cy")
+        gb.add_student("dee")
+        scores = {
+            "ada": {"q1-list-sizes-test": 2, "q2-columns-test": 1, "q3-explain-list-size": 1},
+            "bob": {"q1-list-sizes-test": 0, "q2-columns-test": 1, "q3-explain-list-size": 2},
+            "dee": {"q1-list-sizes-test": 2, "q2-columns-test": 0, "q3-explain-list-size": None},
+        }
+        for learner, cells in scores.items():
+            gb.add_submission(A1, learner)
+            for cell, score in cells.items():
+                grade = gb.find_grade(cell, A1, A1, learner)
+                if cell.startswith("q3"):
+                    grade.manual_score = score
+                    grade.needs_manual_grade = score is None
+                else:
+                    grade.auto_score = score
+                    grade.needs_manual_grade = False
+        gb.find_submission_notebook(A1, A1, "bob").late_submission_penalty = 1.0
+        for learner, score in {"ada": 4, "bob": 2}.items():
+            gb.add_submission(A2, learner)
+            grade = gb.find_grade("q1-filter-test", A2, A2, learner)
+            grade.auto_score = score
+            grade.needs_manual_grade = False
+        gb.db.commit()
+    return root
+
+
+def test_grades_table(course: Path) -> None:
+    """Totals after the late penalty, percent of 5, per-question scores, 0 for no submission."""
+    table = grades_table(A1, course_dir=course)
+    assert table.columns.tolist() == [
+        "learner", "assignment", "submitted", "score", "max", "percent", "needs_manual_grade",
+        "q1-list-sizes-test", "q2-columns-test", "q3-explain-list-size",
+    ]  # fmt: skip
+    assert table["learner"].tolist() == ["ada", "bob", "cy", "dee"]
+    assert table["submitted"].tolist() == [True, True, False, True]
+    assert table["score"].tolist() == [4.0, 2.0, 0.0, 2.0]
+    assert table["max"].tolist() == [5.0] * 4
+    assert table["percent"].tolist() == [80.0, 40.0, 0.0, 40.0]
+    assert table["needs_manual_grade"].tolist() == [0, 0, 0, 1]
+    assert table["q1-list-sizes-test"].tolist()[:2] == [2.0, 0.0]
+    assert table["q3-explain-list-size"].tolist()[:2] == [1.0, 2.0]
+    assert pd.isna(table.loc[2, "q1-list-sizes-test"])
+
+
+def test_blackboard_table(course: Path) -> None:
+    """Last Name, First Name, Username, one column per assignment; blank when not handed in."""
+    grades = {A1: grades_table(A1, course_dir=course), A2: grades_table(A2, course_dir=course)}
+    names = {"ada": ("Ada", "Lovelace"), "bob": ("Bob", "Okafor")}
+    table = blackboard_table(grades, names=names, column_ids={A1: "4321"})
+    assert table.columns.tolist() == [
+        "Last Name", "First Name", "Username",
+        "01-tiny-list-sizes [Total Pts: 5 Score] |4321", "02-tables",
+    ]  # fmt: skip
+    assert table.values.tolist() == [
+        ["", "", "cy", "", ""],
+        ["", "", "dee", "2", ""],
+        ["Lovelace", "Ada", "ada", "4", "4"],
+        ["Okafor", "Bob", "bob", "2", "2"],
+    ]
+
+
+def test_objective_mastery(course: Path) -> None:
+    """Shares worked by hand; ungraded answers left out; least-mastered objective first."""
+    m = objective_mastery(course_dir=course)
+    assert m["objective"].tolist() == ["LO1.3", "LO1.1", "LO1.2"]
+    assert m["learners_attempted"].tolist() == [3, 2, 3]
+    assert m["mean_share"].tolist() == [0.75, 0.75, 0.667]  # LO1.3: (3/4 + 2/4 + 2/2) / 3
+    assert m["share_mastered"].tolist() == [0.333, 0.5, 0.667]  # only dee has 80% of LO1.3
+    assert m["ungraded_answers"].tolist() == [1, 1, 0]
+    assert m["week"].tolist() == [1, 1, 1]
+    assert m["text"].iloc[0] == "Compute list sizes and age-sex structure per practice."
+    assert m["assignments"].tolist() == [A1] * 3
+
+
+def test_mastery_threshold_is_a_share() -> None:
+    """A threshold of 80 (a percent, not a share) is refused with a clear message."""
+    with pytest.raises(ConfigError, match="share between 0 and 1"):
+        objective_mastery(threshold=80)
+
+
+def test_mastery_figure(course: Path) -> None:
+    """One bar per objective, least-mastered at the top, in percent, titled and labelled."""
+    fig = mastery_figure(objective_mastery(course_dir=course))
+    bar = fig.data[0]
+    assert list(bar.y)[-1].startswith("LO1.3: ")  # plotly draws the last category on top
+    assert list(bar.x) == [66.7, 50.0, 33.3]
+    assert fig.layout.title.text == "Which objectives did learners master?"
+    assert fig.layout.xaxis.title.text == "Learners with at least 80% of the points (%)"
+
+
+def test_export_writes_every_file(course: Path, tmp_path: Path) -> None:
+    """Grades per assignment, the Blackboard file with every value quoted, mastery CSV and HTML."""
+    result = export_grades(course_dir=course, out=tmp_path, column_ids={A1: "4321"})
+    assert sorted(p.name for p in result.files) == [
+        "01-tiny-list-sizes-grades.csv",
+        "02-tables-grades.csv",
+        "blackboard-grade-center.csv",
+        "objective-mastery.csv",
+        "objective-mastery.html",
+    ]
+    lines = (tmp_path / "blackboard-grade-center.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == (
+        '"Last Name","First Name","Username",'
+        '"01-tiny-list-sizes [Total Pts: 5 Score] |4321","02-tables"'
+    )
+    assert lines[3] == '"Lovelace","Ada","ada","4","4"'
+    with (tmp_path / "01-tiny-list-sizes-grades.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["learner"], r["score"], r["percent"]) for r in rows] == [
+        ("ada", "4.0", "80.0"),
+        ("bob", "2.0", "40.0"),
+        ("cy", "0.0", "0.0"),
+        ("dee", "2.0", "40.0"),
+    ]
+    page = (tmp_path / "objective-mastery.html").read_text(encoding="utf-8")
+    assert "Which objectives did learners master?" in page
+    assert pd.read_csv(tmp_path / "objective-mastery.csv")["objective"].tolist()[0] == "LO1.3"
+
+
+def test_export_one_assignment(course: Path, tmp_path: Path) -> None:
+    """Naming one assignment exports only it; Blackboard gets one grade column."""
+    result = export_grades([A2], course_dir=course, out=tmp_path)
+    assert list(result.grades) == [A2]
+    header = (tmp_path / "blackboard-grade-center.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == '"Last Name","First Name","Username","02-tables"'
+    assert result.mastery.empty  # 02-tables has no source notebook, so no known objectives
+
+
+def test_export_refuses_unknown_assignments_and_missing_gradebook(
+    course: Path, tmp_path: Path
+) -> None:
+    """Unknown assignments and a course never graded give a ConfigError saying what to do."""
+    with pytest.raises(ConfigError, match="No grades for 05-nothing"):
+        export_grades(["05-nothing"], course_dir=course, out=tmp_path)
+    with pytest.raises(ConfigError, match="not being exported"):
+        export_grades([A1], course_dir=course, out=tmp_path, column_ids={A2: "99"})
+    (tmp_path / "empty" / "source").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="nothing has been graded yet"):
+        export_grades(course_dir=tmp_path / "empty")
+
+
+def test_cli_export(course: Path, tmp_path: Path) -> None:
+    """`clearlib course export --all` writes the files and names the least-mastered objective."""
+    runner = CliRunner()
+    args = ["export", "--all", "--course-dir", str(course), "--out", str(tmp_path)]
+    result = runner.invoke(course_app, [*args, "--blackboard-column", f"{A1}=4321"])
+    assert result.exit_code == 0, result.output
+    assert "Exported 5 files" in result.output
+    assert "Least mastered: LO1.3" in result.output
+    assert "33% of 3 learners" in result.output
+    both = runner.invoke(course_app, ["export", A1, "--all", "--course-dir", str(course)])
+    assert both.exit_code == 1
+    assert "not both" in both.output
+    bad = runner.invoke(course_app, [*args, "--blackboard-column", "4321"])
+    assert bad.exit_code == 1
+    assert "ASSIGNMENT=COLUMN_ID" in bad.output
