@@ -319,11 +319,7 @@ class Demand:
             group_codes = np.zeros(len(appointments), dtype=np.int64)
             groups: list[str] = []
         else:
-            group_values = _group_values(appointments, by, practices)
-            group_codes, uniq = pd.factorize(group_values, sort=True)
-            if (group_codes < 0).any():
-                raise DataError(f"{what}: {int((group_codes < 0).sum())} row(s) have no {by}.")
-            groups = [str(u) for u in uniq]
+            group_codes, groups = _group_codes(appointments, by, practices)
 
         if len(day) == 0:
             raise DataError(f"{what}: no appointments.")
@@ -846,34 +842,46 @@ def _relative_time(comp: pd.DataFrame, task_codes: list[str], roles: list[str]) 
     return rel.reindex(index=task_codes, columns=roles).to_numpy(dtype=float)
 
 
-def _group_values(appointments: pd.DataFrame, by: str, practices: pd.DataFrame | None) -> Any:
+def _group_codes(
+    appointments: pd.DataFrame, by: str, practices: pd.DataFrame | None
+) -> tuple[np.ndarray, list[str]]:
+    """Each row's group (practice or PCN) as a code, and the sorted group names.
+
+    Codes are found by hashing the (few) distinct values once, never by sorting every row.
+    """
     if by not in ("practice_code", "pcn_code"):
         raise ConfigError(f"by: expected None, 'practice_code' or 'pcn_code'; found {by!r}.")
-    if by in appointments.columns:
-        return appointments[by]
-    check_columns(appointments, ["practice_code"], "appointments")
-    if practices is None:
-        raise ConfigError(
-            "by='pcn_code': appointments have no pcn_code column; pass practices= (the "
-            "practices table) so each practice can be mapped to its PCN."
-        )
-    check_columns(practices, ["practice_code", "pcn_code"], "practices")
-    lookup = dict(zip(practices["practice_code"], practices["pcn_code"], strict=True))
-    codes = appointments["practice_code"]
-    if isinstance(codes.dtype, pd.CategoricalDtype):
-        cat_map = np.array([lookup.get(c) for c in codes.cat.categories], dtype=object)
-        if pd.isna(cat_map).any() or (codes.cat.codes < 0).any():
-            unknown = [c for c, m in zip(codes.cat.categories, cat_map, strict=True) if m is None]
-            raise DataError(
-                f"appointments: practice_code(s) {', '.join(map(str, unknown[:5])) or 'missing'} "
-                "are not in the practices table."
+    direct = by in appointments.columns
+    if not direct:
+        check_columns(appointments, ["practice_code"], "appointments")
+        if practices is None:
+            raise ConfigError(
+                "by='pcn_code': appointments have no pcn_code column; pass practices= (the "
+                "practices table) so each practice can be mapped to its PCN."
             )
-        return cat_map[codes.cat.codes.to_numpy()]
-    uniq, inv = np.unique(codes.astype(str).to_numpy(), return_inverse=True)
-    mapped = np.array([lookup.get(u) for u in uniq], dtype=object)
-    if pd.isna(mapped).any():
-        unknown = [u for u, m in zip(uniq, mapped, strict=True) if m is None]
+        check_columns(practices, ["practice_code", "pcn_code"], "practices")
+    column = appointments[by if direct else "practice_code"]
+    codes, uniq = pd.factorize(column)
+    if (codes < 0).any():
         raise DataError(
-            f"appointments: practice_code(s) {', '.join(unknown[:5])} are not in the practices table."
+            f"appointments: {int((codes < 0).sum()):,} row(s) have no {by if direct else 'practice_code'}."
         )
-    return mapped[inv]
+    values = [str(u) for u in uniq]
+    if not direct:
+        lookup = dict(
+            zip(
+                practices["practice_code"].astype(str),
+                practices["pcn_code"].astype(str),
+                strict=True,
+            )
+        )
+        unknown = [v for v in values if v not in lookup]
+        if unknown:
+            raise DataError(
+                f"appointments: practice_code(s) {', '.join(unknown[:5])} are not in the practices "
+                "table; add them there or drop those appointments."
+            )
+        values = [lookup[v] for v in values]
+    groups = sorted(set(values))
+    position = np.array([groups.index(v) for v in values], dtype=np.int64)
+    return position[codes], groups
