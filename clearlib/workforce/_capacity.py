@@ -140,7 +140,14 @@ class Capacity:
         return Capacity(self._table[self._table["group"] == group].drop(columns="group"))
 
     def per_week(self, by: str | Sequence[str] = "role", *, value: str = "clinical_hours") -> Any:
-        """Hours a week (clinical by default; or ``wte``, ``paid_hours``...) by role."""
+        """Hours a week (clinical by default; or ``wte``, ``paid_hours``...) by role.
+
+        Examples
+        --------
+        >>> cap = Capacity.from_staff(pd.DataFrame({"role": ["hca", "hca"], "wte": [1.0, 0.5]}))
+        >>> cap.per_week(value="wte").to_dict()
+        {'hca': 1.5}
+        """
         if value not in ("wte", "people", *HOUR_COLUMNS):
             raise ConfigError(
                 f"value: expected one of wte, people, {', '.join(HOUR_COLUMNS)}; found {value!r}."
@@ -158,6 +165,14 @@ class Capacity:
         ----------
         calendar : DataFrame
             ``week``, ``days``, ``open_days`` (e.g. ``Demand.calendar``).
+
+        Examples
+        --------
+        >>> cap = Capacity.from_staff(pd.DataFrame({"role": ["gp"], "wte": [1.0]}))
+        >>> cal = pd.DataFrame({"week": pd.to_datetime(["2025-05-05", "2025-05-12"]),
+        ...                     "days": [7, 7], "open_days": [4, 5]})  # a bank holiday Monday
+        >>> cap.weekly(cal)["gp"].round(3).tolist()  # 2 × 19.575 shared 4:5
+        [17.4, 21.75]
         """
         check_columns(calendar, ["week", "days", "open_days"], "calendar")
         per = self.per_week()

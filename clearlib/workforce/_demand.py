@@ -497,6 +497,15 @@ class Demand:
         DataFrame
             Indexed by ``by``: ``hours_per_week`` (mean on a five-day basis),
             ``change_per_year`` (hours per week per year) and ``change_pct_per_year``.
+
+        Examples
+        --------
+        >>> weeks = pd.date_range("2025-01-06", periods=4, freq="7D")
+        >>> cal = pd.DataFrame({"week": weeks, "days": 7, "open_days": 5})
+        >>> t = pd.DataFrame({"week": weeks, "task": "triage", "role": "gp", "units": 1.0,
+        ...                   "hours": [10.0, 10.0, 10.0, 10.0]})
+        >>> Demand(t, cal).trend().loc["triage"].round(6).tolist()
+        [10.0, 0.0, 0.0]
         """
         y = self._normalised(by)
         if len(y) < 3:
@@ -527,6 +536,15 @@ class Demand:
         -------
         DataFrame
             Months 1–12 down; one column per ``by`` value (``total`` if None).
+
+        Examples
+        --------
+        >>> weeks = pd.date_range("2025-01-06", periods=8, freq="7D")
+        >>> cal = pd.DataFrame({"week": weeks, "days": 7, "open_days": 5})
+        >>> t = pd.DataFrame({"week": weeks, "task": "triage", "role": "gp", "units": 1.0,
+        ...                   "hours": 10.0})
+        >>> Demand(t, cal).seasonality().loc[[1, 2], "total"].round(6).tolist()
+        [1.0, 1.0]
         """
         y = self._normalised(by)
         t = (y.index - y.index[0]).days.to_numpy() / DAYS_PER_YEAR
@@ -755,7 +773,16 @@ class Demand:
         return self._new(pd.concat([t.loc[~moving], new], ignore_index=True))
 
     def scale(self, factor: float, *, source: str | None = OBSERVED) -> Demand:
-        """Multiply demand (of one source, or all when ``source`` is None) by a factor."""
+        """Multiply demand (of one source, or all when ``source`` is None) by a factor.
+
+        Examples
+        --------
+        >>> cal = pd.DataFrame({"week": pd.to_datetime(["2025-01-06"]), "days": [7], "open_days": [5]})
+        >>> t = pd.DataFrame({"week": pd.to_datetime(["2025-01-06"]), "task": "triage",
+        ...                   "role": "gp", "units": [12.0], "hours": [1.0]})
+        >>> float(Demand(t, cal).scale(1.03).per_week()["triage"])
+        1.03
+        """
         factor = check_share(factor, "scale: factor", high=float("inf"))
         t = self._table.copy()
         mask = np.ones(len(t), bool) if source is None else (t["source"] == source).to_numpy()
@@ -763,7 +790,16 @@ class Demand:
         return self._new(t)
 
     def with_minutes(self, minutes: pd.Series) -> Demand:
-        """The same units, with hours recomputed for new minutes per task (proportionally)."""
+        """The same units, with hours recomputed for new minutes per task (proportionally).
+
+        Examples
+        --------
+        >>> cal = pd.DataFrame({"week": pd.to_datetime(["2025-01-06"]), "days": [7], "open_days": [5]})
+        >>> t = pd.DataFrame({"week": pd.to_datetime(["2025-01-06"]), "task": "triage",
+        ...                   "role": "gp", "units": [12.0], "hours": [1.0]})
+        >>> float(Demand(t, cal).with_minutes(pd.Series({"triage": 10.0})).per_week()["triage"])
+        2.0
+        """
         new = self._minutes.copy()
         for task, m in minutes.items():
             if task not in new.index:

@@ -164,6 +164,18 @@ def gap_summary(demand: Demand, capacity: Capacity, *, by: str = "role") -> pd.D
         Indexed by role or task: demand_hours, capacity_hours, gap_hours (per week, averaged),
         utilisation, weeks_short (weeks with a shortfall) and worst_gap_hours (largest
         shortfall in a week). Sorted by gap, biggest shortfall first.
+
+    Examples
+    --------
+    >>> cal = pd.DataFrame({"week": pd.to_datetime(["2025-01-06", "2025-01-13"]),
+    ...                     "days": [7, 7], "open_days": [5, 5]})
+    >>> t = pd.DataFrame({"week": pd.to_datetime(["2025-01-06", "2025-01-13"]),
+    ...                   "task": "minor_acute", "role": "gp", "units": [120.0, 90.0],
+    ...                   "hours": [20.0, 15.0]})
+    >>> cap = Capacity.from_staff(pd.DataFrame({"role": ["gp"], "wte": [1.0]}))
+    >>> s = gap_summary(Demand(t, cal), cap)
+    >>> float(s.loc["gp", "demand_hours"]), int(s.loc["gp", "weeks_short"])
+    (17.5, 1)
     """
     g = gap(demand, capacity, by=by)
     weeks = demand.weeks

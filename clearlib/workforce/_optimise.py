@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,6 @@ class SkillMixResult:
     explanation: str
     objective: str = "total"
     step: float | None = 0.1
-    meta: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def binding(self) -> pd.DataFrame:
