@@ -21,7 +21,10 @@ the one that cannot be met, and the error says by how much.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -368,17 +371,42 @@ def _model(p: _Problem, drop: frozenset[str] = frozenset(), integer: bool = True
     return _Model(c, A, np.array(b), names, kinds, lo, hi, integrality, n_x, n_r, s)
 
 
+@contextmanager
+def _quiet_c_stdout() -> Iterator[None]:
+    """Silence C-level stdout while HiGHS runs.
+
+    HiGHS 1.12 sometimes prints a stray debug line ("HighsMipSolverData::
+    transformNewIntegerFeasibleSolution tmpSolver.run();", ERGO-Code/HiGHS#2783) even with
+    output off; in a notebook it would appear under the learner's cell.
+    """
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        sys.stdout.flush()
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def _solve(
     m: _Model, c: np.ndarray | None = None, time_limit: float = 10.0, gap: float = MIP_GAP
 ) -> Any:
     cons = [LinearConstraint(m.A, -np.inf, m.b)] if len(m.b) else []
-    return milp(
-        m.c if c is None else c,
-        constraints=cons,
-        bounds=Bounds(m.lo, m.hi),
-        integrality=m.integrality,
-        options={"time_limit": time_limit, "mip_rel_gap": gap, "presolve": True},
-    )
+    with _quiet_c_stdout():
+        return milp(
+            m.c if c is None else c,
+            constraints=cons,
+            bounds=Bounds(m.lo, m.hi),
+            integrality=m.integrality,
+            options={"time_limit": time_limit, "mip_rel_gap": gap, "presolve": True},
+        )
 
 
 def _relaxation(m: _Model) -> Any:
