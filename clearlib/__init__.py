@@ -1,7 +1,9 @@
 """clearlib: the library behind CLEAR Workbooks.
 
-Synthetic Primary Care Network data, validation of real extracts, segmentation and risk
-stratification, workforce modelling, charts and the ``clearlib`` command.
+Synthetic Primary Care Network data (``clearlib.synth``), loading and validating extracts
+(``clearlib.data``), segmentation and risk stratification (``clearlib.segment``), workforce
+modelling (``clearlib.workforce``), disclosure control (``clearlib.privacy``), course tooling
+(``clearlib.course``), charts (``clearlib.viz``) and the ``clearlib`` command.
 
 Examples
 --------
@@ -11,7 +13,14 @@ Examples
 (54216, 15)
 """
 
-from clearlib._exceptions import ClearlibError, ConfigError, DataError, SpecError, ValidationError
+from clearlib._exceptions import (
+    ClearlibError,
+    ConfigError,
+    DataError,
+    InfeasibleError,
+    SpecError,
+    ValidationError,
+)
 from clearlib.data import PCNData, load_pcn, validate
 
 __version__ = "0.1.0"
@@ -20,6 +29,7 @@ __all__ = [
     "ClearlibError",
     "ConfigError",
     "DataError",
+    "InfeasibleError",
     "PCNData",
     "SpecError",
     "ValidationError",

@@ -20,7 +20,19 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["appointment_categories", "conditions", "efi_deficits", "roles"]
+__all__ = [
+    "appointment_categories",
+    "arrs",
+    "arrs_allocation",
+    "conditions",
+    "efi_deficits",
+    "pay_bands",
+    "roles",
+    "task_competency",
+    "task_map",
+    "tasks",
+    "working_time",
+]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -54,3 +66,54 @@ def appointment_categories() -> pd.DataFrame:
 def roles() -> pd.DataFrame:
     """Practice and PCN roles: staff group, usual Agenda for Change band, ARRS eligibility."""
     return _read("roles").copy()
+
+
+# Workforce tables (FACTS.md §6). They are read and checked by clearlib.workforce; these names
+# make them findable here with the rest, without importing the optimiser's dependencies.
+def tasks() -> pd.DataFrame:
+    """The task catalogue: national category, minutes per task, reference role, source."""
+    from clearlib.workforce import _reference
+
+    return _reference.tasks()
+
+
+def task_map() -> pd.DataFrame:
+    """Which task each national appointment category (and role, where it matters) counts as."""
+    from clearlib.workforce import _reference
+
+    return _reference.task_map()
+
+
+def task_competency() -> pd.DataFrame:
+    """Which roles may do each task, and at what time relative to the reference role."""
+    from clearlib.workforce import _reference
+
+    return _reference.task_competency()
+
+
+def pay_bands() -> pd.DataFrame:
+    """Agenda for Change 2024/25 bands (entry, top, midpoint) and salaried GP pay, with on-costs."""
+    from clearlib.workforce import _reference
+
+    return _reference.pay_bands()
+
+
+def working_time() -> pd.DataFrame:
+    """Hours per WTE, leave and non-clinical share by role (assumptions labelled)."""
+    from clearlib.workforce import _reference
+
+    return _reference.working_time()
+
+
+def arrs_allocation() -> pd.DataFrame:
+    """The PCN's ARRS allocation per weighted patient, by year."""
+    from clearlib.workforce import _reference
+
+    return _reference.arrs_allocation()
+
+
+def arrs() -> pd.DataFrame:
+    """Maximum ARRS reimbursement per WTE by role (published maxima; others labelled)."""
+    from clearlib.workforce import _reference
+
+    return _reference.arrs_reimbursement()

@@ -1,5 +1,41 @@
-"""Charts: one plotly theme (NHS identity palette, colour-blind safe) and chart helpers."""
+"""Charts: one plotly theme (NHS identity palette, colour-blind safe) and chart helpers.
 
+Every chart is titled and labelled and carries its source, through :func:`finish`.
+"""
+
+from clearlib.viz._segment import (
+    calibration_chart,
+    capture_chart,
+    crosstab_chart,
+    needs_chart,
+    segment_chart,
+    silhouette_chart,
+    waterfall_chart,
+)
 from clearlib.viz._theme import NHS_COLOURS, PALETTE, finish, use_theme
+from clearlib.viz._workforce import (
+    demand_capacity_chart,
+    gap_heatmap,
+    team_chart,
+    tornado_chart,
+    waits_chart,
+)
 
-__all__ = ["NHS_COLOURS", "PALETTE", "finish", "use_theme"]
+__all__ = [
+    "NHS_COLOURS",
+    "PALETTE",
+    "calibration_chart",
+    "capture_chart",
+    "crosstab_chart",
+    "demand_capacity_chart",
+    "finish",
+    "gap_heatmap",
+    "needs_chart",
+    "segment_chart",
+    "silhouette_chart",
+    "team_chart",
+    "tornado_chart",
+    "use_theme",
+    "waits_chart",
+    "waterfall_chart",
+]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from clearlib._exceptions import ClearlibError, ConfigError
+from clearlib._exceptions import ClearlibError, ConfigError, InfeasibleError
 from clearlib.workforce._assumptions import Assumptions
 from clearlib.workforce._checks import check_known, known_roles
 from clearlib.workforce._demand import Demand
@@ -46,22 +46,6 @@ _SCALE = 1000.0  # costs enter the solver in £ thousands
 MIP_GAP = 5e-4
 _TIE = 1e-4  # weight of total cost in the "pcn" objective, to break ties between free teams
 _TOL = 1e-7
-
-
-class InfeasibleError(ClearlibError):
-    """No team meets demand within the limits; ``constraints`` names those that cannot be met.
-
-    Parameters
-    ----------
-    message : str
-        What cannot be met, by how much, and what to relax.
-    constraints : list of str
-        Names of the constraints that cannot be met together with the rest.
-    """
-
-    def __init__(self, message: str, constraints: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.constraints = list(constraints)
 
 
 @dataclass(frozen=True)
