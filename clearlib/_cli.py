@@ -20,6 +20,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
+from clearlib.course._cli import course_app
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -35,6 +37,7 @@ data_app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(data_app, name="data")
+app.add_typer(course_app, name="course")
 
 
 def _stdout() -> Console:
