@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clearlib import reference
-from clearlib._config import WINDOW_START
+from clearlib._config import LARGE_TABLES, WINDOW_START
 from clearlib.synth import _model as m
 from clearlib.synth._spec import PracticeSpec, Spec
 
@@ -948,17 +948,7 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
         _seed_for(seed, pcn_code + "/staff"),
     )
 
-    out: dict[str, list[pd.DataFrame]] = {
-        k: []
-        for k in (
-            "patients",
-            "conditions",
-            "frailty_deficits",
-            "medications",
-            "appointments",
-            "hospital_events",
-        )
-    }
+    out: dict[str, list[pd.DataFrame]] = {k: [] for k in LARGE_TABLES}
     practice_rows = []
     for s in sims:
         pr: PracticeSpec = s["practice"]
@@ -1084,7 +1074,9 @@ def _practice_tables(
                 np.zeros(ne, dtype=np.int64), categories=[pr.code]
             ),
             "staff_id": pd.Series(staff_ids, dtype="str"),
-            "role": _cat(np.asarray([m.ROLE_CODES.index(r) for r in roles])[ap["role"]], m.ROLE_CODES),
+            "role": _cat(
+                np.asarray([m.ROLE_CODES.index(r) for r in roles])[ap["role"]], m.ROLE_CODES
+            ),
             "start": start,
             "booked_on": _days_to_datetime(ap["day"] - ap["lead"]),
             "mode": _cat(ap["mode"], MODES),
