@@ -21,6 +21,7 @@ import os
 import secrets
 from collections.abc import Hashable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from clearlib._exceptions import ConfigError, DataError
@@ -91,7 +92,8 @@ def pseudonymise(
     columns : column name or list of column names
         The identifier columns to replace, e.g. ``"patient_id"``. Values are compared as text
         with spaces at either end removed, so ``943 476 5919`` and ``9434765919`` differ:
-        tidy identifiers first. Missing values stay missing.
+        tidy identifiers first. Missing values and blanks stay as they are: a blank is not
+        an identifier, and must not become one.
     key : str or bytes, optional
         The project's secret key, at least 32 characters (see :func:`generate_key`). By
         default it is read from the environment variable ``CLEAR_PSEUDONYM_KEY``.
@@ -155,7 +157,8 @@ def pseudonymise(
         s = frame[col]
         present = s.notna().to_numpy()
         text = s[present].astype("str").str.strip()
-        uniques = pd.unique(text.to_numpy())
+        filled = text.ne("").to_numpy()
+        uniques = pd.unique(text[filled].to_numpy())
         table = {
             v: prefix
             + hmac.new(raw, context + str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:length]
@@ -166,7 +169,7 @@ def pseudonymise(
                 f"Two different values of {col!r} got the same pseudonym with length={length}. "
                 "What to do: use a larger length (e.g. 24)."
             )
-        result = pd.Series(pd.NA, index=frame.index, dtype="str")
-        result[present] = text.map(table).to_numpy()
-        out[col] = result
+        result = pd.Series(s.to_numpy(dtype=object), index=frame.index)
+        result.iloc[np.flatnonzero(present)[filled]] = text[filled].map(table).to_numpy()
+        out[col] = result.astype("str")
     return out

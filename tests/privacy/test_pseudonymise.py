@@ -44,12 +44,14 @@ def test_another_key_or_salt_gives_unrelated_pseudonyms():
     assert len(first) == 200
 
 
-def test_missing_values_stay_missing_and_spaces_at_the_ends_are_ignored():
-    """A blank id stays blank; " SYN-P1 " and "SYN-P1" get one pseudonym."""
-    df = pd.DataFrame({"patient_id": [" SYN-P1 ", None, "SYN-P1"]})
+def test_missing_values_and_blanks_stay_as_they_are_and_spaces_at_the_ends_are_ignored():
+    """A missing id stays missing and a blank stays blank; " SYN-P1 " and "SYN-P1" match."""
+    df = pd.DataFrame({"patient_id": [" SYN-P1 ", None, "SYN-P1", "", "  "]})
     out = pseudonymise(df, "patient_id", key=KEY)
-    assert out["patient_id"].isna().tolist() == [False, True, False]
+    assert out["patient_id"].isna().tolist() == [False, True, False, False, False]
     assert out["patient_id"].iloc[0] == out["patient_id"].iloc[2]
+    assert out["patient_id"].iloc[0].startswith("PSN-")
+    assert out["patient_id"].iloc[3:].tolist() == ["", "  "]
 
 
 def test_prefix_and_length_options():
