@@ -76,6 +76,10 @@ _LABEL_WORDS = frozenset(
 )
 
 
+#: The columns ``SuppressedTable.cells`` adds beside the labels.
+_CELL_COLUMNS = frozenset({"column", "count", "suppressed", "reason", "why", "label"})
+
+
 def _words(name: Hashable) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", str(name).lower()) if w]
 
@@ -128,8 +132,10 @@ class SuppressedTable:
     cells : pandas.DataFrame
         One row per count cell: its labels (the table's label columns or index), ``column``
         (the count column), ``count`` (the original value), ``suppressed`` (True if hidden),
-        ``reason`` (``"primary"``, ``"secondary"`` or ``""``) and ``why`` (in words). It holds
-        the original counts: keep it to explain the table; never publish it.
+        ``reason`` (``"primary"``, ``"secondary"`` or ``""``), ``why`` (in words) and ``label``
+        (the cell's labels as text). A label column whose name clashes with these gets
+        ``_label`` added. It holds the original counts: keep it to explain the table; never
+        publish it.
     threshold : int
         Counts from 1 to ``threshold - 1`` were hidden.
     marker : str or None
@@ -547,6 +553,7 @@ def suppress(
         out[col] = pd.Series(values, index=frame.index)
 
     cells = labels.loc[labels.index.repeat(m)].reset_index(drop=True)
+    cells.columns = [f"{c}_label" if c in _CELL_COLUMNS else c for c in cells.columns]
     cells["column"] = pd.Series(list(cols) * len(labels), dtype="object")
     cells["count"] = counts.reshape(-1)
     cells["suppressed"] = hidden

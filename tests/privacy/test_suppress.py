@@ -196,6 +196,31 @@ def test_marker_text_and_original_index_and_columns_are_kept():
     assert check_publishable(result).ok
 
 
+def test_explain_names_every_hidden_cell_and_its_reason_without_values():
+    """explain() lists the 2 hidden cells (primary, secondary) and never prints a count."""
+    t = pd.DataFrame({"group": ["north", "south", "east"], "n": [40, 3, 27]})
+    result = suppress(t)
+    text = result.explain()
+    assert text.splitlines()[0].startswith("2 of 3 cells hidden: 1 primary")
+    assert "- group=south: primary" in text
+    assert "- group=east: secondary" in text
+    cell_lines = [line.replace("1 to 4", "") for line in text.splitlines() if line.startswith("- ")]
+    assert len(cell_lines) == 2
+    assert not any(ch.isdigit() for line in cell_lines for ch in line)
+    assert repr(result) == (
+        "<SuppressedTable 3 rows x 2 columns: 1 primary and 1 secondary cells hidden>"
+    )
+
+
+def test_label_columns_named_like_cell_columns_are_kept_apart():
+    """A label column called "count" becomes "count_label" in .cells; the table is unchanged."""
+    t = pd.DataFrame({"count": ["a", "b"], "n": [3, 9]})
+    result = suppress(t, count_cols="n")
+    assert result.cells["count_label"].tolist() == ["a", "b"]
+    assert result.cells["count"].tolist() == [3, 9]
+    assert list(result.table.columns) == ["count", "n"]
+
+
 def test_threshold_changes_what_counts_as_small():
     """threshold=8 (suppress 1-7) hides the 6 and 7 of a 1-D table; 0 and 8 stay shown."""
     t = pd.DataFrame({"g": list("abcd"), "n": [6, 7, 8, 0]})
