@@ -30,6 +30,7 @@ from clearlib.privacy._suppress import (
     _LABEL_WORDS,
     SuppressedTable,
     _words,
+    as_list,
     default_count_columns,
 )
 
@@ -316,11 +317,7 @@ def check_publishable(
         ]
         cols = [c for c in frame.columns if c in numeric or c in textual]
     else:
-        cols = (
-            list(count_cols)
-            if isinstance(count_cols, list | tuple | pd.Index) and not isinstance(count_cols, str)
-            else [count_cols]
-        )
+        cols = as_list(count_cols)
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise DataError(

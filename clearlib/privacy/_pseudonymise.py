@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from clearlib._exceptions import ConfigError, DataError
+from clearlib.privacy._suppress import as_list
 
 __all__ = ["KEY_ENV_VAR", "MIN_KEY_LENGTH", "generate_key", "pseudonymise"]
 
@@ -135,11 +136,7 @@ def pseudonymise(
     raw = _key_bytes(key)
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"pseudonymise() needs a pandas DataFrame; found {type(frame).__name__}.")
-    cols = (
-        list(columns)
-        if isinstance(columns, list | tuple | pd.Index) and not isinstance(columns, str)
-        else [columns]
-    )
+    cols = as_list(columns)
     missing = [c for c in cols if c not in frame.columns]
     if missing or not cols:
         raise DataError(

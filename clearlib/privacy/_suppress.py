@@ -476,7 +476,7 @@ def suppress(
     if marker is not None and not isinstance(marker, str):
         raise DataError(f"marker must be text such as '*' or None; found {marker!r}.")
 
-    by_list = None if by is None else ([by] if isinstance(by, str) or not _listy(by) else list(by))
+    by_list = None if by is None else as_list(by)
     if count_cols is None:
         cols = default_count_columns(frame, exclude=by_list or ())
         if not cols:
@@ -485,11 +485,7 @@ def suppress(
                 f"among {list(frame.columns)}. What to do: pass count_cols=[...]."
             )
     else:
-        cols = (
-            [count_cols]
-            if isinstance(count_cols, str) or not _listy(count_cols)
-            else list(count_cols)
-        )
+        cols = as_list(count_cols)
         missing = [c for c in cols if c not in frame.columns]
         if missing or not cols:
             raise DataError(
@@ -570,5 +566,8 @@ def suppress(
     )
 
 
-def _listy(value: Any) -> bool:
-    return isinstance(value, list | tuple | pd.Index | np.ndarray | set)
+def as_list(value: Any) -> list[Any]:
+    """A column name, or a list (tuple, Index, set) of them, as a list."""
+    if isinstance(value, list | tuple | pd.Index | np.ndarray | set):
+        return list(value)
+    return [value]
