@@ -753,7 +753,7 @@ def grade_assignment(
 
     Examples
     --------
-    >>> from clearlib.course import grade_assignment
+    >>> from clearlib.course import grade_assignment  # doctest: +SKIP
     >>> report = grade_assignment("01-getting-started", jobs=2, progress=False)  # doctest: +SKIP
     >>> print(report.summary())  # doctest: +SKIP
     Graded 40 submission(s) of 01-getting-started in 61.2 s with 2 worker(s): 38 graded, ...

@@ -17,9 +17,12 @@ learner's code sees:
   PID namespace with a fresh ``/proc``), no capabilities (it runs as ``nobody`` with every
   capability dropped, so it cannot unmount what hides the course), and it dies with the grader.
 
-Limits: the kernel's address space is capped (``RLIMIT_AS``, ``memory_mb``; allocations past it
-raise ``MemoryError``), files it writes are capped at ``file_size_mb``, each cell may run for
-``timeout`` seconds, and each cell's output is cut at ``output_limit_kb``.
+Limits: the resident memory of the kernel and its children is watched (every 0.2 s) and the
+kernel is stopped when it passes ``memory_mb``; its address space is also capped at
+``2 * memory_mb + 1024`` MiB (``RLIMIT_AS``) so that a single huge allocation fails at once with
+``MemoryError`` (pandas and Arrow reserve far more address space than they use, so the cap
+cannot be ``memory_mb`` itself). Files it writes are capped at ``file_size_mb``, each cell may
+run for ``timeout`` seconds, and each cell's output is cut at ``output_limit_kb``.
 
 :class:`SandboxedExecute` is nbgrader's ``Execute`` with that kernel, and with three more
 behaviours that keep one submission from spoiling its own grading: a cell that kills the kernel
@@ -41,9 +44,11 @@ import copy
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 from jupyter_client.manager import AsyncKernelManager
@@ -212,6 +217,16 @@ class SandboxPolicy:
             bwrap=find_bwrap(),
         )
 
+    @property
+    def address_space_mb(self) -> int:
+        """The hard address-space cap (RLIMIT_AS): ``2 * memory_mb + 1024`` MiB.
+
+        Memory is limited on what the kernel really uses (its resident memory, watched by
+        :class:`SandboxKernelManager`); pandas and Arrow reserve far more address space than
+        they touch, so the address-space cap only stops runaway allocations at once.
+        """
+        return 2 * self.memory_mb + 1024
+
     def command(self, argv: list[str], *, sandbox_dir: str, work_dir: str) -> list[str]:
         """``argv`` wrapped in bwrap and the resource limits.
 
@@ -280,7 +295,7 @@ class SandboxPolicy:
             "-S",
             "-c",
             _LIMITS,
-            str(self.memory_mb * 1024 * 1024),
+            str(self.address_space_mb * 1024 * 1024),
             str(self.file_size_mb * 1024 * 1024),
         ]
         return [*cmd, "--", *limits, *argv]
@@ -352,6 +367,16 @@ class SandboxKernelManager(AsyncKernelManager):
             kw.setdefault("stdout", log)
             kw.setdefault("stderr", log)
             await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and self.policy is not None:
+            self._watchdog = _MemoryWatchdog(process.pid, self.policy.memory_mb)
+            self._watchdog.start()
+
+    @property
+    def memory_exceeded_mb(self) -> int | None:
+        """The resident memory (MiB) at which the watchdog stopped this kernel, if it did."""
+        watchdog = getattr(self, "_watchdog", None)
+        return watchdog.exceeded_mb if watchdog is not None else None
 
     _launch_kernel = _async_launch_kernel
 
@@ -375,6 +400,9 @@ class SandboxKernelManager(AsyncKernelManager):
         return self.policy.command(argv, sandbox_dir=self.sandbox_dir, work_dir=self.work_dir)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.stop()
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.sandbox_dir, ignore_errors=True)
@@ -382,6 +410,68 @@ class SandboxKernelManager(AsyncKernelManager):
                 os.remove(self.stderr_path)
 
     cleanup_resources = _async_cleanup_resources
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out.extend(int(x) for x in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def tree_rss_mb(pid: int) -> int:
+    """Resident memory (MiB) of process ``pid`` and all its descendants (Linux ``/proc``)."""
+    total_kb, seen, todo = 0, set(), [pid]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/statm") as f:
+                total_kb += int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+        except (OSError, ValueError, IndexError):
+            continue
+        todo.extend(_children(current))
+    return total_kb // 1024
+
+
+class _MemoryWatchdog(threading.Thread):
+    """Stops a sandboxed kernel whose processes use more than ``limit_mb`` of resident memory.
+
+    Polls every ``interval`` seconds; on a breach it kills the bwrap process, which takes the
+    kernel and its children with it (``--die-with-parent``, its own PID namespace).
+    """
+
+    def __init__(self, pid: int, limit_mb: int, interval: float = 0.2) -> None:
+        super().__init__(name=f"memory-watchdog-{pid}", daemon=True)
+        self.pid = pid
+        self.limit_mb = limit_mb
+        self.interval = interval
+        self.exceeded_mb: int | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            if not os.path.exists(f"/proc/{self.pid}"):
+                return
+            used = tree_rss_mb(self.pid)
+            if used > self.limit_mb:
+                self.exceeded_mb = used
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
+                return
+
+    def stop(self) -> None:
+        self._stop_event.set()
 
 
 @dataclass(frozen=True)
@@ -505,12 +595,18 @@ class SandboxedExecute(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            message = (
-                "the kernel stopped while running this cell (os._exit(), a crash, or the memory "
-                f"limit of {self._memory_mb()} MiB)"
-            )
-            cell.outputs.append(_error("KernelDied", message))
-            self._record(index, cell, "kernel_died", message)
+            used = getattr(self.km, "memory_exceeded_mb", None)
+            if used is not None:
+                kind, ename = "out_of_memory", "MemoryLimitExceeded"
+                message = (
+                    f"the cell used {used} MiB, more than the memory limit of "
+                    f"{self._memory_mb()} MiB, and its kernel was stopped"
+                )
+            else:
+                kind, ename = "kernel_died", "KernelDied"
+                message = "the kernel stopped while running this cell (os._exit() or a crash)"
+            cell.outputs.append(_error(ename, message))
+            self._record(index, cell, kind, message)
             self._recover(index)
             return cell, resources
         except CellTimeoutError:
@@ -524,7 +620,11 @@ class SandboxedExecute(Execute):
         if "CellTimeoutError" in enames:
             self._record(index, cell, "timed_out", f"the cell ran for more than {self.timeout} s")
         elif "MemoryError" in enames:
-            message = f"the cell used more than the memory limit of {self._memory_mb()} MiB"
+            cap = self.policy.address_space_mb if self.policy is not None else 0
+            message = (
+                f"the cell asked for more memory than allowed (memory limit {self._memory_mb()} "
+                f"MiB; address-space cap {cap} MiB)"
+            )
             self._record(index, cell, "out_of_memory", message)
             self._recover(index)  # the kernel may still hold the memory: start a clean one
         else:

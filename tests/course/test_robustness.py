@@ -160,14 +160,16 @@ def test_os_exit_kills_only_its_question(graded) -> None:
     assert answer.outputs[-1].ename == "KernelDied"
 
 
-def test_memory_bomb_stops_at_the_limit(graded) -> None:
-    """Allocating without end hits the 1024 MiB limit (MemoryError) in q2 only."""
+def test_memory_bomb_is_stopped_at_the_limit(graded) -> None:
+    """Filling memory without end: the kernel is stopped past 1024 MiB, in q2 only."""
     course, report, _ = graded
     q2 = _question(report, "memory_bomb", "q2-per-practice-test")
     assert q2.outcome == "out_of_memory"
-    assert "memory limit of 1024 MiB" in q2.message
+    assert "more than the memory limit of 1024 MiB" in q2.message
     answer = _cell(_autograded(course, "memory_bomb"), "q2-per-practice")
-    assert [o.ename for o in answer.outputs if o.output_type == "error"] == ["MemoryError"]
+    assert answer.outputs[-1].ename == "MemoryLimitExceeded"
+    used = int(answer.outputs[-1].evalue.split("used ")[1].split(" MiB")[0])
+    assert 1024 < used < 2 * 1024 + 1024  # stopped by the watchdog before the address-space cap
     assert _question(report, "memory_bomb", "q3-busiest-test").outcome == "passed"
 
 
@@ -281,9 +283,10 @@ def test_sandbox_cannot_unmount_what_hides_the_course(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == ["-1 True", "[]"], done.stderr
 
 
-def test_sandbox_memory_limit_raises_memory_error(tmp_path: Path) -> None:
-    """With memory_mb=300, allocating 512 MiB raises MemoryError inside the sandbox."""
-    code = "try:\n    b = bytearray(512 * 1024 * 1024)\nexcept MemoryError:\n    print('limited')"
+def test_sandbox_address_space_cap_raises_memory_error(tmp_path: Path) -> None:
+    """With memory_mb=300 the cap is 2*300+1024 = 1624 MiB: asking for 2 GiB fails at once."""
+    assert SandboxPolicy.for_course(tmp_path, memory_mb=300).address_space_mb == 1624
+    code = "try:\n    b = bytearray(2048 * 1024 * 1024)\nexcept MemoryError:\n    print('limited')"
     done = _run_in_sandbox(tmp_path, code, memory_mb=300)
     assert done.stdout.strip() == "limited", done.stderr
 
