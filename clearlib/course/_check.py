@@ -504,6 +504,12 @@ def check_assignment(
     CheckReport
         Every problem found (``report.ok`` is True when there is none).
 
+    Raises
+    ------
+    ConfigError
+        If the course's ``nbgrader_config.py`` cannot be loaded (nbgrader would run without
+        it, with nbgrader's own feedback that shows hidden tests).
+
     Examples
     --------
     >>> report = check_assignment("01-getting-started")  # doctest: +SKIP
@@ -513,6 +519,7 @@ def check_assignment(
     if time_budget_s <= 0:
         raise ConfigError(f"time_budget_s must be more than 0 seconds; it is {time_budget_s}.")
     root = _course_dir(course_dir)
+    course_config(root)  # a broken nbgrader_config.py stops everything: nbgrader would ignore it
     report = CheckReport(name, time_budget_s=float(time_budget_s))
     try:
         info = read_assignment(name, course=root)

@@ -448,7 +448,14 @@ def course_config(
     source = _config_file(course_path)
     cfg = Config()
     if source is not None:
-        cfg = PyFileConfigLoader(source.name, path=str(source.parent)).load_config()
+        try:
+            cfg = PyFileConfigLoader(source.name, path=str(source.parent)).load_config()
+        except Exception as exc:  # any error in the file: nbgrader itself would ignore the file
+            raise ConfigError(
+                f"Cannot load {source}: {type(exc).__name__}: {exc}. nbgrader would silently "
+                "run without the course's settings (and with feedback that shows hidden "
+                "tests): fix the file first."
+            ) from exc
     else:  # no config anywhere: nbgrader's defaults plus the course id
         cfg.CourseDirectory.course_id = "clear"
     base = Path(root).resolve() if root is not None else course_path

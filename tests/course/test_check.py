@@ -266,3 +266,15 @@ def test_make_test_passes_an_empty_course_and_fails_a_broken_assignment(tmp_path
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed" in run.stdout
     assert "The blank release passes this test" in run.stdout
+
+
+def test_broken_nbgrader_config_stops_the_check(tmp_path: Path) -> None:
+    """An nbgrader_config.py that fails to load is an error (nbgrader would quietly ignore it)."""
+    course = _course(tmp_path)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nimport clear_no_such_module\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(course_app, ["check", "--static", "--course-dir", str(course)])
+    assert result.exit_code == 1
+    assert "ConfigError: Cannot load" in result.output
+    assert "ModuleNotFoundError" in result.output
