@@ -357,6 +357,7 @@ HOME_VISITING_ROLES = {
     "podiatrist",
 }
 BANK_HOLIDAYS = (
+    "2024-04-01",  # Easter Monday
     "2024-05-06",
     "2024-05-27",
     "2024-08-26",
