@@ -278,3 +278,41 @@ def test_broken_nbgrader_config_stops_the_check(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "ConfigError: Cannot load" in result.output
     assert "ModuleNotFoundError" in result.output
+
+
+def test_cli_grade_passes_every_option_to_grade_assignment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`clearlib course grade` hands its options to clearlib.course._grade.grade_assignment."""
+    import types
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class Report:
+        def summary(self) -> str:
+            return "2 submissions graded"
+
+    def grade_assignment(assignment: str, **options: Any) -> Report:
+        calls.append((assignment, options))
+        return Report()
+
+    fake = types.ModuleType("clearlib.course._grade")
+    fake.grade_assignment = grade_assignment  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "clearlib.course._grade", fake)
+    args = ["grade", NAME, "--jobs", "3", "--learner", "ab12", "--learner", "cd34"]
+    args += ["--cell-timeout", "45", "--memory-mb", "2048", "--course-dir", str(tmp_path)]
+    result = CliRunner().invoke(course_app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 submissions graded" in result.output
+    assert calls == [
+        (
+            NAME,
+            {
+                "course_dir": tmp_path,
+                "jobs": 3,
+                "learners": ["ab12", "cd34"],
+                "cell_timeout": 45.0,
+                "memory_mb": 2048,
+            },
+        )
+    ]
