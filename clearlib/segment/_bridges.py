@@ -218,25 +218,30 @@ class BridgesToHealth(TransformerMixin, BaseEstimator):
         """
         first, matches, index = self._segments(X)
         seg = np.array([r.segment for r in self.rules_] + [0], dtype=np.int64)
-        names = [r.name for r in self.rules_] + ["No segment"]
-        reasons = [r.description or r.condition for r in self.rules_] + ["no rule matched"]
-        segment = seg[first]
         order = sorted({(r.segment, r.name) for r in self.rules_} | {(0, "No segment")})
         labels = list(dict.fromkeys(name for _, name in order))
+        name_code = np.array(
+            [labels.index(r.name) for r in self.rules_] + [labels.index("No segment")]
+        )
+        reasons = list(
+            dict.fromkeys([r.description or r.condition for r in self.rules_] + ["no rule matched"])
+        )
+        reason_code = np.array(
+            [reasons.index(r.description or r.condition) for r in self.rules_]
+            + [reasons.index("no rule matched")]
+        )
         catch_all = np.array([_always(r.condition) for r in self.rules_])
-        also = _also_meets(matches & ~catch_all, first, seg[:-1])
         out = pd.DataFrame(
             {
-                "segment": segment,
-                "segment_name": pd.Categorical(
-                    np.asarray(names, dtype=object)[first], categories=labels
-                ),
-                "reason": np.asarray(reasons, dtype=object)[first],
-                "also_meets": also,
+                "segment": seg[first],
+                "segment_name": pd.Categorical.from_codes(name_code[first], categories=labels),
+                "reason": pd.Categorical.from_codes(reason_code[first], categories=reasons),
+                "also_meets": _also_meets(matches & ~catch_all, first, seg[:-1]),
             },
             index=index,
         )
         out["segment_name"] = out["segment_name"].cat.remove_unused_categories()
+        out["reason"] = out["reason"].cat.remove_unused_categories()
         return out
 
     def match(self, X: Any) -> pd.DataFrame:
@@ -268,21 +273,23 @@ def _always(condition: str) -> bool:
     return isinstance(body, ast.Constant) and bool(body.value)
 
 
-def _also_meets(matches: np.ndarray, first: np.ndarray, seg: np.ndarray) -> np.ndarray:
+def _also_meets(matches: np.ndarray, first: np.ndarray, seg: np.ndarray) -> pd.Categorical:
     """For each row, the segment numbers of rules met after the chosen one, as text."""
-    n, k = matches.shape
+    k = matches.shape[1]
     later = matches & (np.arange(k)[None, :] > first[:, None]) & (first[:, None] >= 0)
-    out = np.full(n, "", dtype=object)
-    rows = np.flatnonzero(later.any(axis=1))
-    if len(rows):
-        sub = later[rows]
-        keys, inverse = np.unique(sub, axis=0, return_inverse=True)
-        texts = []
-        for key in keys:
-            segs = list(dict.fromkeys(int(s) for s in seg[key]))
-            texts.append(", ".join(map(str, segs)))
-        out[rows] = np.asarray(texts, dtype=object)[inverse.ravel()]
-    return out
+    if k <= 62:  # each row's pattern as one integer: np.unique on a vector is fast
+        bits = later.astype(np.int64) @ (np.int64(1) << np.arange(k, dtype=np.int64))
+        keys, inverse = np.unique(bits, return_inverse=True)
+        patterns = [[bool(key >> j & 1) for j in range(k)] for key in keys]
+    else:
+        rows, inverse = np.unique(later, axis=0, return_inverse=True)
+        patterns = [list(row) for row in rows]
+    texts = [
+        ", ".join(map(str, dict.fromkeys(int(seg[j]) for j in range(k) if p[j]))) for p in patterns
+    ]
+    labels = list(dict.fromkeys(texts))
+    code = np.array([labels.index(t) for t in texts], dtype=np.int64)
+    return pd.Categorical.from_codes(code[np.asarray(inverse).ravel()], categories=labels)
 
 
 # ---------------------------------------------------------------------------------------------

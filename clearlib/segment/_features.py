@@ -139,8 +139,8 @@ def segment_features(data: Any, as_at: Any = None) -> pd.DataFrame:
     >>> f[["age", "efi_deficits", "ltc_count", "ae_90d"]].head(2)  # doctest: +SKIP
     """
     day, end = _data.as_at_end(data, as_at)
-    pop = _data.population(data, end, STATIC_FLAGS)
-    return _features(data, pop, end, day, recent=True)
+    pop, people = _data.population(data, end, STATIC_FLAGS)
+    return _features(data, pop, people, end, day, recent=True)
 
 
 def build_features(data: Any, index_date: Any, *, min_age: float = 18) -> pd.DataFrame:
@@ -181,8 +181,8 @@ def build_features(data: Any, index_date: Any, *, min_age: float = 18) -> pd.Dat
     >>> X = build_features(pcn, "2025-04-01")  # doctest: +SKIP
     """
     index = _check_index(data, index_date)
-    pop = _data.population(data, index, STATIC_FLAGS, min_age=min_age)
-    return _features(data, pop, index, index, recent=False)
+    pop, people = _data.population(data, index, STATIC_FLAGS, min_age=min_age)
+    return _features(data, pop, people, index, index, recent=False)
 
 
 def build_outcome(
@@ -232,13 +232,12 @@ def build_outcome(
             f"dataset's extract date {last.date()}: admissions after it are not in the data. "
             f"Choose an index date on or before {latest} (or a shorter horizon_days)."
         )
-    pop = _data.population(data, index, min_age=min_age)
-    ids = pop.index
+    pop, people = _data.population(data, index, min_age=min_age)
+    ids = people.ids
     he = _data.get(data, "hospital_events", ["patient_id", "type"], ["start"])
     window = _data.in_window(he["start"], index, stop)
-    sub = he.loc[window]
-    pos = _data.positions(ids, sub["patient_id"])
-    n = _data.counts(ids, pos, (sub["type"] == "emergency_admission").to_numpy())
+    emergency = _data.is_in(he["type"], ["emergency_admission"])
+    n = _data.counts(ids, people.positions(he["patient_id"]), window & emergency)
     return pd.DataFrame(
         {
             "emergency_admission": n > 0,
@@ -273,10 +272,16 @@ def _check_index(data: Any, index_date: Any) -> pd.Timestamp:
 
 
 def _features(
-    data: Any, pop: pd.DataFrame, end: pd.Timestamp, ref: pd.Timestamp, *, recent: bool
+    data: Any,
+    pop: pd.DataFrame,
+    people: _data.People,
+    end: pd.Timestamp,
+    ref: pd.Timestamp,
+    *,
+    recent: bool,
 ) -> pd.DataFrame:
     """Build the documented columns for ``pop`` from records dated strictly before ``end``."""
-    ids = pop.index
+    ids = people.ids
     n = len(ids)
     cols: dict[str, Any] = {}
     cols["age"] = _data.age_at(pop["birth_date"], ref).to_numpy(dtype=float)
@@ -284,75 +289,100 @@ def _features(
     cols["imd_decile"] = pd.to_numeric(pop["imd_decile"]).to_numpy()
     for flag in STATIC_FLAGS:
         cols[flag] = pop[flag].fillna(False).to_numpy(dtype=bool)
-    fr = _efi(data, ids, end)
+    fr = _efi(data, people, end)
     cols["efi_deficits"] = fr["efi_deficits"].to_numpy()
     cols["efi_score"] = fr["efi_score"].to_numpy()
-    ltc = _ltc(data, ids, end, LTC_REGISTERS)
+    ltc = _ltc(data, people, end, LTC_REGISTERS)
     for code in REGISTERS:
         cols[code] = ltc[code].to_numpy()
     cols["ltc_count"] = ltc["ltc_count"].to_numpy()
-    cols["repeat_medicines"] = _repeat_medicines(data, ids, end)
-    cols.update(_activity(data, ids, end, HISTORY_DAYS, "12m"))
+    cols["repeat_medicines"] = _repeat_medicines(data, people, end)
+    first = end - pd.Timedelta(days=max(HISTORY_DAYS, RECENT_DAYS))
+    appts = _Appointments(data, people, first, end)
+    events = _HospitalEvents(data, people, first, end)
+    cols.update(_activity(appts, events, end, HISTORY_DAYS, "12m"))
     if recent:
-        recent_cols = _activity(data, ids, end, RECENT_DAYS, "90d")
-        for name in ("ae_90d", "emergency_admissions_90d", "acute_appointments_90d"):
-            cols[name] = recent_cols[name]
+        cols.update(_activity(appts, events, end, RECENT_DAYS, "90d"))
     out = pd.DataFrame(cols, index=pd.Index(ids, name="patient_id"))
     assert len(out) == n
     return out
 
 
-def _repeat_medicines(data: Any, ids: pd.Index, end: pd.Timestamp) -> np.ndarray:
+def _repeat_medicines(data: Any, people: _data.People, end: pd.Timestamp) -> np.ndarray:
     med = _data.get(data, "medications", ["patient_id"], ["started_on", "stopped_on"])
     e = np.datetime64(end)
     started = med["started_on"].to_numpy() < e
     stopped = med["stopped_on"].to_numpy()
     current = started & ~(stopped < e)  # NaT compares False: still on repeat
-    sub = med.loc[current, "patient_id"]
-    return _data.counts(ids, _data.positions(ids, sub))
+    return _data.counts(people.ids, people.positions(med["patient_id"]), current)
+
+
+class _Appointments:
+    """The appointments dated in ``[start, end)`` as numpy arrays: whose, when, what kind."""
+
+    def __init__(
+        self, data: Any, people: _data.People, start: pd.Timestamp, end: pd.Timestamp
+    ) -> None:
+        ap = _data.get(
+            data, "appointments", ["patient_id", "status", "role", "national_category"], ["start"]
+        )
+        span = _data.in_window(ap["start"], start, end)
+        self.ids = people.ids
+        self.pos = people.positions(ap["patient_id"])[span]
+        self.start = ap["start"].to_numpy()[span]
+        self.attended = _data.is_in(ap["status"], ["attended"])[span]
+        self.dna = _data.is_in(ap["status"], ["dna"])[span]
+        self.gp = _data.is_in(ap["role"], ["gp"])[span]
+        self.acute = _data.is_in(ap["national_category"], ACUTE_CATEGORIES)[span]
+
+
+class _HospitalEvents:
+    """The hospital events that start in ``[start, end)`` as numpy arrays."""
+
+    def __init__(
+        self, data: Any, people: _data.People, start: pd.Timestamp, end: pd.Timestamp
+    ) -> None:
+        he = _data.get(data, "hospital_events", ["patient_id", "type"], ["start", "end"])
+        span = _data.in_window(he["start"], start, end)
+        self.ids = people.ids
+        self.pos = people.positions(he["patient_id"])[span]
+        self.start = he["start"].to_numpy()[span]
+        self.end = he["end"].to_numpy()[span]
+        self.ae = _data.is_in(he["type"], ["ae"])[span]
+        self.emergency = _data.is_in(he["type"], ["emergency_admission"])[span]
+        self.elective = _data.is_in(he["type"], ["elective_admission"])[span]
+        self.outpatient = _data.is_in(he["type"], ["outpatient"])[span]
 
 
 def _activity(
-    data: Any, ids: pd.Index, end: pd.Timestamp, days: int, suffix: str
+    ap: _Appointments, he: _HospitalEvents, end: pd.Timestamp, days: int, suffix: str
 ) -> dict[str, np.ndarray]:
-    start = end - pd.Timedelta(days=days)
+    """Counts of appointments and hospital events dated in ``[end - days, end)``."""
+    s, e = np.datetime64(end - pd.Timedelta(days=days)), np.datetime64(end)
+    ids = ap.ids
     out: dict[str, np.ndarray] = {}
-    ap = _data.get(
-        data, "appointments", ["patient_id", "status", "role", "national_category"], ["start"]
-    )
-    sub = ap.loc[_data.in_window(ap["start"], start, end)]
-    pos = _data.positions(ids, sub["patient_id"])
-    status = sub["status"].astype(str).to_numpy()
-    attended = status == "attended"
+    window = (ap.start >= s) & (ap.start < e)
+    attended = window & ap.attended
     if suffix == "12m":
-        out["appointments_12m"] = _data.counts(ids, pos, attended)
-        out["gp_appointments_12m"] = _data.counts(
-            ids, pos, attended & (sub["role"].astype(str).to_numpy() == "gp")
-        )
-        out["dna_12m"] = _data.counts(ids, pos, status == "dna")
-    else:
-        acute = np.isin(sub["national_category"].astype(str).to_numpy(), ACUTE_CATEGORIES)
-        out["acute_appointments_90d"] = _data.counts(ids, pos, attended & acute)
-
-    he = _data.get(data, "hospital_events", ["patient_id", "type"], ["start", "end"])
-    sub = he.loc[_data.in_window(he["start"], start, end)]
-    pos = _data.positions(ids, sub["patient_id"])
-    kind = sub["type"].astype(str).to_numpy()
-    emergency = kind == "emergency_admission"
-    out[f"ae_{suffix}"] = _data.counts(ids, pos, kind == "ae")
-    out[f"emergency_admissions_{suffix}"] = _data.counts(ids, pos, emergency)
+        out["appointments_12m"] = _data.counts(ids, ap.pos, attended)
+        out["gp_appointments_12m"] = _data.counts(ids, ap.pos, attended & ap.gp)
+        out["dna_12m"] = _data.counts(ids, ap.pos, window & ap.dna)
+    window = (he.start >= s) & (he.start < e)
+    out[f"ae_{suffix}"] = _data.counts(ids, he.pos, window & he.ae)
+    out[f"emergency_admissions_{suffix}"] = _data.counts(ids, he.pos, window & he.emergency)
     if suffix == "12m":
-        out["elective_admissions_12m"] = _data.counts(ids, pos, kind == "elective_admission")
-        out["outpatient_12m"] = _data.counts(ids, pos, kind == "outpatient")
+        out["elective_admissions_12m"] = _data.counts(ids, he.pos, window & he.elective)
+        out["outpatient_12m"] = _data.counts(ids, he.pos, window & he.outpatient)
         # bed days up to the date only: a stay still open at the date counts to the date
-        stay_end = sub["end"].to_numpy()
-        e = np.datetime64(end)
+        stays = window & he.emergency & (he.pos >= 0)
+        stay_end = he.end[stays]
         stay_end = np.where(np.isnat(stay_end) | (stay_end > e), e, stay_end)
-        days_in = (stay_end - sub["start"].to_numpy()) / np.timedelta64(1, "D")
+        days_in = (stay_end - he.start[stays]) / np.timedelta64(1, "D")
         days_in = np.floor(np.clip(days_in, 0, None))
-        out["emergency_bed_days_12m"] = np.rint(
-            _data.counts(ids, pos, emergency, weights=days_in)
-        ).astype(np.int64)
+        bed_days = np.bincount(he.pos[stays], weights=days_in, minlength=len(ids))
+        out["emergency_bed_days_12m"] = np.rint(bed_days).astype(np.int64)
+    else:
+        out["acute_appointments_90d"] = _data.counts(ids, ap.pos, attended & ap.acute)
     return out
 
 
@@ -371,7 +401,8 @@ class LeakageReport:
         One row per leaking column: ``column``, ``rows_changed`` and ``reason``. Empty when
         the features use nothing dated on or after the index date.
     rows_added : int
-        People in the features who are not in the population known before the index date.
+        People in the features whom the builder does not produce from the records known before
+        the index date (e.g. registered after it).
     """
 
     index_date: pd.Timestamp
@@ -397,7 +428,11 @@ class LeakageReport:
             return f"No leakage: every feature is built from records dated before {d}."
         parts = []
         if self.rows_added:
-            parts.append(f"{self.rows_added} row(s) are people not registered before {d}")
+            parts.append(
+                f"{self.rows_added} row(s) are people the builder does not produce from records "
+                f"before {d} (registered later, or outside its population: pass the same "
+                "builder arguments, e.g. min_age)"
+            )
         for row in self.problems.itertuples():
             parts.append(f"column {row.column!r}: {row.reason}")
         return (

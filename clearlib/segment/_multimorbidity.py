@@ -66,10 +66,12 @@ def ltc_counts(
     """
     _, end = _data.as_at_end(data, as_at)
     if patient_ids is None:
-        ids = _data.population(data, end).index
+        people = _data.population(data, end)[1]
     else:
-        ids = pd.Index(list(patient_ids) if not isinstance(patient_ids, pd.Index) else patient_ids)
-    return _ltc(data, ids, end, _check_registers(registers))
+        people = _data.People(
+            list(patient_ids) if not isinstance(patient_ids, pd.Index) else patient_ids
+        )
+    return _ltc(data, people, end, _check_registers(registers))
 
 
 def _check_registers(registers: Any) -> tuple[str, ...]:
@@ -87,23 +89,30 @@ def _check_registers(registers: Any) -> tuple[str, ...]:
     return regs
 
 
-def _ltc(data: Any, ids: pd.Index, end: pd.Timestamp, registers: tuple[str, ...]) -> pd.DataFrame:
+def _ltc(
+    data: Any, people: _data.People, end: pd.Timestamp, registers: tuple[str, ...]
+) -> pd.DataFrame:
     """Register flags from diagnoses strictly before ``end`` (no population logic)."""
     cond = _data.get(data, "conditions", ["patient_id", "condition"], ["diagnosed_on"])
-    flags = _register_matrix(cond, ids, end)
-    out = pd.DataFrame(flags, index=pd.Index(ids, name="patient_id"), columns=list(REGISTERS))
+    flags = _register_matrix(cond, people, end)
+    out = pd.DataFrame(flags, index=people.ids, columns=list(REGISTERS))
     cols = [REGISTERS.index(r) for r in registers]
     out["ltc_count"] = flags[:, cols].sum(axis=1).astype("int64")
     return out
 
 
-def _register_matrix(cond: pd.DataFrame, ids: pd.Index, end: pd.Timestamp) -> np.ndarray:
+def _register_matrix(cond: pd.DataFrame, people: _data.People, end: pd.Timestamp) -> np.ndarray:
     """A (patients x registers) boolean matrix of diagnoses dated before ``end``."""
     keep = cond["diagnosed_on"].to_numpy() < np.datetime64(end)
-    sub = cond.loc[keep, ["patient_id", "condition"]]
-    pos = _data.positions(ids, sub["patient_id"])
-    code = pd.Index(REGISTERS).get_indexer(pd.Index(sub["condition"].astype(str).to_numpy()))
-    ok = (pos >= 0) & (code >= 0)
-    flags = np.zeros((len(ids), len(REGISTERS)), dtype=bool)
+    pos = people.positions(cond["patient_id"])
+    condition = cond["condition"]
+    if isinstance(condition.dtype, pd.CategoricalDtype):
+        lookup = pd.Index(REGISTERS).get_indexer(condition.cat.categories.astype(str))
+        codes = condition.cat.codes.to_numpy()
+        code = np.where(codes >= 0, lookup[codes], -1)
+    else:
+        code = pd.Index(REGISTERS).get_indexer(pd.Index(condition.astype(str).to_numpy()))
+    ok = keep & (pos >= 0) & (code >= 0)
+    flags = np.zeros((len(people), len(REGISTERS)), dtype=bool)
     flags[pos[ok], code[ok]] = True
     return flags

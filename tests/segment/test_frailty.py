@@ -118,3 +118,27 @@ def test_a_missing_table_is_named():
     del data["frailty_deficits"]
     with pytest.raises(DataError, match="no frailty_deficits table"):
         efi(data)
+
+
+def test_duplicate_or_missing_patient_ids_are_refused():
+    """Two rows for P1, or a row without an id, are refused with what to fix."""
+    data = tiny_segment_data()
+    data["patients"] = pd.concat([data["patients"], data["patients"].iloc[[0]]])
+    with pytest.raises(DataError, match=r"1 duplicate patient_id value\(s\), e.g. 'P1'"):
+        efi(data)
+    data = tiny_segment_data()
+    data["patients"].loc[0, "patient_id"] = None
+    with pytest.raises(DataError, match="without a patient_id"):
+        efi(data)
+
+
+def test_positions_are_the_same_from_the_cache_and_from_plain_strings():
+    """Arrow-backed ids (cached encoding) and object ids give the same positions, -1 for strangers."""
+    from clearlib.segment._data import positions
+
+    ids = pd.Index(["b", "a", "c"], dtype="str")
+    column = pd.Series(["a", "x", "c", "a", None], dtype="str")
+    expected = [1, -1, 2, 1, -1]
+    assert positions(ids, column).tolist() == expected
+    assert positions(ids, column).tolist() == expected  # second call: from the cache
+    assert positions(ids, column.astype(object)).tolist() == expected

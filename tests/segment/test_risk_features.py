@@ -186,3 +186,17 @@ def test_equity_groups_by_hand():
     assert g["ethnicity"].astype(str).tolist() == ["White", "Asian"]
     with pytest.raises(DataError, match="not in the patients table"):
         equity_groups(tiny_segment_data(), ["nobody"])
+
+
+def test_plain_object_ids_give_the_same_features():
+    """Ids held as Python objects (a hand-made extract) give the same features as Arrow strings."""
+    data = tiny_segment_data()
+    plain = {name: frame.astype({"patient_id": object}) for name, frame in data.items()}
+    pd.testing.assert_frame_equal(
+        build_features(plain, INDEX, min_age=0),
+        build_features(data, INDEX, min_age=0),
+        check_index_type=False,
+    )
+    pd.testing.assert_frame_equal(
+        segment_features(plain), segment_features(data), check_index_type=False
+    )
