@@ -129,7 +129,7 @@ def grade(
         typer.Option("--learner", help="Grade only this learner (repeat for several)."),
     ] = None,
     cell_timeout: Annotated[
-        float, typer.Option("--cell-timeout", min=1, help="Seconds each cell may run.")
+        int, typer.Option("--cell-timeout", min=1, help="Seconds each cell may run.")
     ] = 30,
     memory_mb: Annotated[
         int, typer.Option("--memory-mb", min=64, help="Memory each submission may use (MB).")

@@ -311,7 +311,7 @@ def test_cli_grade_passes_every_option_to_grade_assignment(
                 "course_dir": tmp_path,
                 "jobs": 3,
                 "learners": ["ab12", "cd34"],
-                "cell_timeout": 45.0,
+                "cell_timeout": 45,
                 "memory_mb": 2048,
             },
         )
