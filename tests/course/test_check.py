@@ -316,3 +316,15 @@ def test_cli_grade_passes_every_option_to_grade_assignment(
             },
         )
     ]
+
+
+def test_public_names_of_clearlib_course() -> None:
+    """__all__ is sorted and every name in it loads (the package imports its modules lazily)."""
+    import clearlib.course
+
+    names = clearlib.course.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(clearlib.course, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = clearlib.course.no_such_name
