@@ -56,6 +56,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 bench: $(STAMP) ## print speed and memory figures (benchmarks/), not part of `make test`
 	$(PY) benchmarks/bench_synth.py
 	$(PY) benchmarks/bench_workforce.py
+	$(PY) benchmarks/bench_segment.py
 
 data: $(STAMP) ## generate the default and ICS datasets (cached under datasets/synthetic/)
 	$(VENV)/bin/clearlib data synth default

@@ -19,7 +19,7 @@ True
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any as _Any
 
 __all__ = [
     "AssignmentInfo",
@@ -28,6 +28,7 @@ __all__ = [
     "ExportResult",
     "FeedbackReport",
     "GradedCell",
+    "GradingReport",
     "LeakFreeFeedback",
     "Objective",
     "Problem",
@@ -42,6 +43,7 @@ __all__ = [
     "find_leaks",
     "generate_feedback",
     "generate_release",
+    "grade_assignment",
     "grades_table",
     "list_assignments",
     "mastery_figure",
@@ -78,13 +80,15 @@ _WHERE = {
     "grades_table": "_export",
     "mastery_figure": "_export",
     "objective_mastery": "_export",
+    "GradingReport": "_grade",
+    "grade_assignment": "_grade",
     "Check": "_setup",
     "check_setup": "_setup",
     "render_checks": "_setup",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'clearlib.course' has no attribute {name!r}")
