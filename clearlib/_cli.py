@@ -8,8 +8,7 @@ exit with status 1, without a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
+from clearlib._console import expected_errors, stderr, stdout
 from clearlib.course._cli import course_app
 
 __all__ = ["app", "main"]
@@ -40,27 +39,6 @@ app.add_typer(data_app, name="data")
 app.add_typer(course_app, name="course")
 
 
-def _stdout() -> Console:
-    return Console(highlight=False)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-@contextmanager
-def _expected_errors() -> Iterator[None]:
-    """Turn a ClearlibError into ``ErrorName: message`` on stderr and exit status 1."""
-    from clearlib import ClearlibError
-
-    try:
-        yield
-    except ClearlibError as exc:
-        message = Text.assemble((f"{type(exc).__name__}: ", "bold red"), (str(exc), "red"))
-        _stderr().print(message, soft_wrap=True)
-        raise typer.Exit(1) from None
-
-
 def _progress(console: Console) -> AbstractContextManager[Progress | None]:
     """A progress bar on a terminal; nothing in logs and pipes (rich would add blank lines)."""
     if not console.is_terminal:
@@ -79,7 +57,7 @@ def _version(value: bool) -> None:
     if value:
         import clearlib
 
-        _stdout().print(f"clearlib {clearlib.__version__}")
+        stdout().print(f"clearlib {clearlib.__version__}")
         raise typer.Exit()
 
 
@@ -166,8 +144,8 @@ def synth(
     import clearlib
     import clearlib.synth
 
-    err = _stderr()
-    with _expected_errors():
+    err = stderr()
+    with expected_errors():
         if messy:
             _write_messy(name, seed, out)
             return
@@ -184,7 +162,7 @@ def synth(
 
 
 def _print_summary(manifest: dict[str, Any], path: Path, hint: str) -> None:
-    console = _stdout()
+    console = stdout()
     table = Table(title=f"{manifest['name']} (seed {manifest['seed']})", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -207,7 +185,7 @@ def _write_messy(name: str, seed: int | None, out: Path | None) -> None:
     target = out if out is not None else data_dir() / f"{bundle.manifest.get('name', name)}-messy"
     written = Path(clearlib.synth.write_messy(bundle, target, seed=seed or 0))
     key = written if written.is_file() else next(iter(sorted(written.glob("*answer*"))), None)
-    console = _stdout()
+    console = stdout()
     console.print(f"Messy export of {name} written to {target}", soft_wrap=True)
     if key is not None:
         console.print(
@@ -246,12 +224,12 @@ def profile(
     import clearlib
     import clearlib.data
 
-    with _expected_errors():
+    with expected_errors():
         path = Path(dataset)
         is_folder = path.is_dir() and (path / "manifest.json").is_file()
         bundle = clearlib.data.read_dataset(path) if is_folder else clearlib.load_pcn(dataset)
         report = clearlib.data.profile(bundle)
-    report.render(_stdout())
+    report.render(stdout())
     if strict and not report.all_within_tolerance:
         raise typer.Exit(1)
 
@@ -288,8 +266,8 @@ def validate(
     """
     import clearlib.data
 
-    console = _stdout()
-    with _expected_errors():
+    console = stdout()
+    with expected_errors():
         result = clearlib.data.validate(path)
         result.render(console)
         if report is not None:

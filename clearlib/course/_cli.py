@@ -7,14 +7,12 @@ one public function of :mod:`clearlib.course` and prints its result; expected pr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
+
+from clearlib._console import expected_errors, stdout
 
 __all__ = ["course_app"]
 
@@ -31,26 +29,6 @@ CourseDir = Annotated[
         help="The course folder (default: course/ of the repository, or $CLEAR_COURSE_DIR).",
     ),
 ]
-
-
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-@contextmanager
-def _expected_errors() -> Iterator[None]:
-    from clearlib import ClearlibError
-
-    try:
-        yield
-    except ClearlibError as exc:
-        message = Text.assemble((f"{type(exc).__name__}: ", "bold red"), (str(exc), "red"))
-        _err().print(message, soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 @course_app.command("check")
@@ -97,8 +75,8 @@ def check(
     """
     from clearlib.course import check_course
 
-    console = _out()
-    with _expected_errors():
+    console = stdout()
+    with expected_errors():
         reports = check_course(
             assignments or None,
             course_dir=course_dir,
@@ -149,8 +127,8 @@ def grade(
     """
     from clearlib.course._grade import grade_assignment
 
-    console = _out()
-    with _expected_errors():
+    console = stdout()
+    with expected_errors():
         report = grade_assignment(
             assignment,
             course_dir=course_dir,
@@ -183,9 +161,9 @@ def feedback(
     """
     from clearlib.course import generate_feedback
 
-    with _expected_errors():
+    with expected_errors():
         report = generate_feedback(assignment, course_dir=course_dir, learners=learner or None)
-    _out().print(report.summary(), soft_wrap=True)
+    stdout().print(report.summary(), soft_wrap=True)
 
 
 def _column_ids(pairs: list[str] | None) -> dict[str, str]:
@@ -237,7 +215,7 @@ def export(
     from clearlib import ConfigError
     from clearlib.course import export_grades
 
-    with _expected_errors():
+    with expected_errors():
         if all_ == bool(assignments):
             raise ConfigError("Name the assignments to export, or give --all (not both).")
         result = export_grades(
@@ -246,7 +224,7 @@ def export(
             out=out,
             column_ids=_column_ids(blackboard_column),
         )
-    console = _out()
+    console = stdout()
     console.print(result.summary(), soft_wrap=True)
     if result.mastery is not None and len(result.mastery):
         worst = result.mastery.iloc[0]
@@ -277,6 +255,6 @@ def setup_check(
     from clearlib.course import check_setup, render_checks
 
     checks = check_setup(folder=folder)
-    render_checks(checks, _out())
+    render_checks(checks, stdout())
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
