@@ -262,6 +262,7 @@ class GradingReport:
         for result in self.learners:
             if result.status == "failed":
                 lines.append(f"  {result.learner}: not graded: {result.reason}")
+                continue
             for q in result.failures:
                 message = q.message.splitlines()[0] if q.message else ""
                 lines.append(
@@ -306,7 +307,10 @@ def _submitted_learners(coursedir, assignment: str) -> list[str]:
     pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
     regexp = re.compile(
         coursedir.format_path(
-            coursedir.submitted_directory, "(?P<learner>[^/]+)", assignment, escape=True
+            re.escape(coursedir.submitted_directory),
+            "(?P<learner>[^/]+)",
+            re.escape(assignment),
+            escape=True,
         )
         + "$"
     )
@@ -316,6 +320,41 @@ def _submitted_learners(coursedir, assignment: str) -> list[str]:
         if match and os.path.isdir(path):
             learners.append(match.group("learner"))
     return learners
+
+
+def _private_paths(app, coursedir) -> list[str]:
+    """What learners' code must not see besides the course root: every nbgrader folder (they
+    may live elsewhere), the exchange, and the git repository holding the course (its history
+    has the model answers and hidden tests)."""
+    steps = ("source", "release", "submitted", "autograded", "feedback", "solution")
+    paths = []
+    for step in steps:
+        folder = getattr(coursedir, f"{step}_directory", None)
+        if folder:
+            paths.append(str(Path(coursedir.format_path(folder, ".", ".")).resolve()))
+    exchange = app.config.get("Exchange", {}).get("root")
+    if isinstance(exchange, str):
+        paths.append(exchange)
+    root = Path(coursedir.root).resolve()
+    for parent in [root, *root.parents]:
+        if (parent / ".git").exists():
+            paths += _git_dirs(parent / ".git")
+            break
+    return paths
+
+
+def _git_dirs(dot_git: Path) -> list[str]:
+    """``.git`` and, for a worktree (``.git`` is a file), the folders holding its history."""
+    paths = [str(dot_git)]
+    if dot_git.is_file():
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = (dot_git.parent / text.split(":", 1)[1].strip()).resolve()
+            paths.append(str(gitdir))
+            common = gitdir / "commondir"
+            if common.is_file():
+                paths.append(str((gitdir / common.read_text().strip()).resolve()))
+    return paths
 
 
 def _snapshot(db_path: Path, dest: Path) -> None:
@@ -684,9 +723,10 @@ class _Progress:
     def start(self) -> None:
         if self.bar is not None:
             self.bar.start()
+            self.started = True
 
     def stop(self) -> None:
-        if self.bar is not None:
+        if self.bar is not None and getattr(self, "started", False):
             self.bar.stop()
 
     def advance(self, result: LearnerResult) -> None:
@@ -783,13 +823,7 @@ def grade_assignment(
     available = _submitted_learners(coursedir, assignment)
     chosen = _choose_learners(available, learners, assignment, coursedir)
 
-    hidden = [
-        str(db_path),
-        str(Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()),
-    ]
-    exchange = app.config.get("Exchange", {}).get("root")
-    if isinstance(exchange, str):
-        hidden.append(exchange)
+    hidden = [str(db_path), *_private_paths(app, coursedir)]
     policy = SandboxPolicy.for_course(root, hidden=hidden, memory_mb=memory_mb)
     check_sandbox(policy)
 

@@ -56,7 +56,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from clearlib._exceptions import ConfigError
 
@@ -101,7 +101,7 @@ _LIMITS = (
     "resource.setrlimit(resource.RLIMIT_AS, (mem, mem))\n"
     "resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))\n"
     "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
-    "os.execv(sys.argv[3], sys.argv[3:])\n"
+    "os.execvp(sys.argv[3], sys.argv[3:])\n"
 )
 
 
@@ -259,20 +259,26 @@ class SandboxPolicy:
             "--tmpfs",
             "/dev/shm",
         ]
-        dirs = [p for p in self.hidden if os.path.isdir(p) and not os.path.islink(p)]
-        files = [p for p in self.hidden if p not in dirs]
-        # hide the big folders, show what Python needs inside them, then hide again anything
-        # of the course that a revealed folder brought back
-        for path in sorted(dirs, key=len):
-            cmd += ["--tmpfs", path]
-        for path in self.revealed:
-            cmd += ["--ro-bind", path, path]
-        for path in sorted(dirs, key=len):
-            if any(_inside(path, r) for r in self.revealed):
-                cmd += ["--tmpfs", path]
+        dirs = sorted(
+            (p for p in self.hidden if os.path.isdir(p) and not os.path.islink(p)), key=len
+        )
+        files = [p for p in self.hidden if p not in dirs and os.path.isfile(p)]
+        # hide the big folders, show what Python needs inside them, then hide again whatever a
+        # revealed folder brought back (the course inside the repository, its .git)
+        mounts = [("--tmpfs", p) for p in dirs if not any(_inside(p, d) and p != d for d in dirs)]
+        mounts += [("--ro-bind", p) for p in self.revealed]
+        mounts += [("--tmpfs", p) for p in dirs if any(_inside(p, r) for r in self.revealed)]
         for path in files:
-            if os.path.isfile(path):
+            last = [op for op, where in mounts if _inside(path, where)]
+            if not last or last[-1] != "--tmpfs":  # a file still visible: make it empty
+                mounts.append(("--ro-bind-file", path))
+        for op, path in mounts:
+            if op == "--ro-bind-file":
                 cmd += ["--ro-bind", "/dev/null", path]
+            elif op == "--ro-bind":
+                cmd += [op, path, path]
+            else:
+                cmd += [op, path]
         home = os.path.join(sandbox_dir, "home")
         cmd += ["--bind", sandbox_dir, sandbox_dir, "--chdir", work_dir, "--clearenv"]
         env = dict(FIXED_ENV)
@@ -525,7 +531,6 @@ class SandboxedExecute(Execute):
         3, help="Kernels started again per notebook after a death, before giving up."
     ).tag(config=True)
     replay = Bool(True, help="Run earlier cells again in a restarted kernel.").tag(config=True)
-    hidden_paths = List(Unicode(), help="Paths the sandbox hides (to spot blocked reads).")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
@@ -573,6 +578,7 @@ class SandboxedExecute(Execute):
         self._gave_up = False
         self._output_bytes: dict[int, int] = {}
         self._noted: set[int] = set()
+        self._replaying = False
         return super().preprocess(nb, resources, km=km)
 
     def _record(self, index: int, cell: NotebookNode, kind: str, message: str) -> None:
@@ -646,18 +652,28 @@ class SandboxedExecute(Execute):
             self._gave_up = True
             return
         self.log.warning("Starting a new kernel after cell %s of %s", index, self._notebook)
-        self._restart_kernel()
+        try:
+            self._restart_kernel()
+        except Exception:  # no new kernel: the remaining cells are reported as not run
+            self.log.error("Could not start a new kernel", exc_info=True)
+            self._gave_up = True
+            return
         if not self.replay:
             return
-        for j in [i for i in self._replayable if i < index]:
-            original = self.nb.cells[j]
-            try:
-                self.execute_cell(copy.deepcopy(original), j, store_history=False)
-            except (DeadKernelError, CellTimeoutError):
-                self._gave_up = True
-                return
-            finally:
-                self.nb.cells[j] = original
+        self._replaying = True
+        try:
+            for j in [i for i in self._replayable if i < index]:
+                original = self.nb.cells[j]
+                self._output_bytes[j] = 0
+                try:
+                    self.execute_cell(copy.deepcopy(original), j, store_history=False)
+                except (DeadKernelError, CellTimeoutError):
+                    self._gave_up = True
+                    return
+                finally:
+                    self.nb.cells[j] = original
+        finally:
+            self._replaying = False
 
     def _blocked(self, ename: str, evalue: str) -> str | None:
         """A message if this error is the sandbox refusing a file the learner should not touch."""
@@ -669,7 +685,7 @@ class SandboxedExecute(Execute):
         if not match:
             return None
         path = os.path.normpath(os.path.join(self._host_cwd, os.path.expanduser(match.group(1))))
-        hidden = [os.path.realpath(p) for p in (self.hidden_paths or self._policy_hidden())]
+        hidden = [os.path.realpath(p) for p in self._policy_hidden()]
         if os.path.lexists(path) and any(_inside(os.path.realpath(path), h) for h in hidden):
             return f"blocked by the sandbox (not visible to learners' code): {ename}: {evalue}"
         return None
@@ -690,9 +706,9 @@ class SandboxedExecute(Execute):
             self._output_bytes[cell_index] = used + size
             return out
         self._output_bytes[cell_index] = limit
-        note = cell_index not in self._noted
+        note = cell_index not in self._noted and not self._replaying
         _truncate(out, max(0, limit - used), note=note, limit_kb=self.output_limit_kb)
-        if note:
+        if note:  # said once per cell (a replayed cell was told the first time)
             self._noted.add(cell_index)
             cell = self.nb.cells[cell_index] if cell_index < len(self.nb.cells) else {}
             self._record(

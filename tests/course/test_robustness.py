@@ -38,6 +38,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GradingRepor
     """Every fixture submission graded in one run; the course and hashes taken before it."""
     course = gc.make_course(tmp_path_factory.mktemp("robust") / "course", timeout=TIMEOUT)
     gc.submit(course, {name: gc.fixture_submission(name) for name in EXPECTED})
+    # a notebook that is not JSON at all (a failed upload): nbgrader cannot read it
+    corrupt = course / "submitted" / "corrupt_file" / gc.ASSIGNMENT
+    corrupt.mkdir(parents=True)
+    (corrupt / f"{gc.ASSIGNMENT}.ipynb").write_text('{"cells": [', encoding="utf-8")
     before = {
         "submitted": {p: _sha(p) for p in (course / "submitted").rglob("*") if p.is_file()},
         "source": _sha(course / "source" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb"),
@@ -84,9 +88,21 @@ def test_statuses_name_what_happened(graded) -> None:
         "reads_gradebook": "blocked",
         "writes_outside_folder": "blocked",
     }
-    statuses = {r.learner: r.status for r in report}
+    statuses = {r.learner: r.status for r in report if r.learner != "corrupt_file"}
     assert statuses == {name: special.get(name, "graded") for name in EXPECTED}
-    assert report.counts()["failed"] == 0
+    assert report.counts()["failed"] == 1  # corrupt_file
+
+
+def test_unreadable_notebook_fails_alone_with_a_reason(graded) -> None:
+    """A submission that is not JSON is reported failed, with nbgrader's reason; no one else is."""
+    course, report, _ = graded
+    result = report["corrupt_file"]
+    assert result.status == "failed"
+    assert "JSON" in result.reason or "Notebook does not appear to be" in result.reason
+    assert [f for f in report.failures if f[2] == "failed" and f[1] == ""] == [
+        ("corrupt_file", "", "failed", result.reason)
+    ]
+    assert not (course / "autograded" / "corrupt_file" / gc.ASSIGNMENT).exists()
 
 
 def test_deleted_test_cell_is_put_back_from_the_source(graded) -> None:
@@ -289,6 +305,28 @@ def test_sandbox_address_space_cap_raises_memory_error(tmp_path: Path) -> None:
     code = "try:\n    b = bytearray(2048 * 1024 * 1024)\nexcept MemoryError:\n    print('limited')"
     done = _run_in_sandbox(tmp_path, code, memory_mb=300)
     assert done.stdout.strip() == "limited", done.stderr
+
+
+def test_sandbox_hides_the_git_history_of_the_course(tmp_path: Path) -> None:
+    """The repository's .git (its history has model answers) is hidden, worktree or not."""
+    from clearlib.course._grade import _git_dirs
+
+    repo = tmp_path / "repo"
+    (repo / ".git" / "objects").mkdir(parents=True)
+    (repo / ".git" / "objects" / "answers").write_text("model answers", encoding="utf-8")
+    worktree = tmp_path / "worktree"
+    (repo / ".git" / "worktrees" / "wt").mkdir(parents=True)
+    (repo / ".git" / "worktrees" / "wt" / "commondir").write_text("../..", encoding="utf-8")
+    worktree.mkdir()
+    (worktree / ".git").write_text(f"gitdir: {repo}/.git/worktrees/wt", encoding="utf-8")
+    assert _git_dirs(worktree / ".git") == [
+        str(worktree / ".git"),
+        str(repo / ".git" / "worktrees" / "wt"),
+        str(repo / ".git"),
+    ]
+    code = f"import os; print(os.listdir({str(repo / '.git')!r}))"
+    done = _run_in_sandbox(tmp_path, code, hidden=_git_dirs(worktree / ".git"))
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def test_check_sandbox_passes_here(tmp_path: Path) -> None:

@@ -1,0 +1,194 @@
+"""Grading speed: serial ``nbgrader autograde`` against ``grade_assignment(jobs=2)``.
+
+``python benchmarks/bench_grading.py [--n 40] [--jobs 2] [--assignment NAME]``
+
+Builds a throw-away copy of the course with ``--n`` generated submissions of one assignment
+(``course/source/01-getting-started`` when it exists, else the test fixture assignment) in a
+realistic mix: correct, partly answered, blank, a runtime error, a syntax error. Then, in the
+same run and on separate copies of that course:
+
+1. plain serial ``nbgrader autograde ASSIGNMENT --force``;
+2. ``clearlib.course.grade_assignment(ASSIGNMENT, jobs=...)`` (sandboxed, parallel);
+3. the floor: starting and stopping one plain kernel per notebook, one after another (what no
+   grader of one kernel per notebook can avoid), and that time divided by the jobs.
+
+Prints the times, the speed-up, the floor, where the parallel time went (per learner, from the
+report) and whether both runs recorded the same grades. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "course" / "fixtures"))
+
+import _grading_course as gc  # noqa: E402
+
+REAL = "01-getting-started"
+MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n?", re.MULTILINE)
+
+
+def _release_course(root: Path, assignment: str | None) -> tuple[Path, str]:
+    """A copy of the course (or of the fixture course) with ``assignment`` released."""
+    source = REPO / "course" / "source" / (assignment or REAL)
+    if (REPO / "course" / "nbgrader_config.py").exists() and source.is_dir():
+        name = source.name
+        root.mkdir(parents=True)
+        shutil.copy(REPO / "course" / "nbgrader_config.py", root / "nbgrader_config.py")
+        shutil.copytree(source, root / "source" / name)
+        subprocess.run(
+            [str(gc.NBGRADER), "generate_assignment", name, "--force"],
+            cwd=root,
+            env=gc.nbgrader_env(),
+            check=True,
+            capture_output=True,
+        )
+        return root, name
+    return gc.make_course(root, timeout=60), gc.ASSIGNMENT
+
+
+def _answers(source: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> the model answer of each solution cell, markers removed."""
+    out = {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = MARKERS.sub("", cell.source).strip()
+    return out
+
+
+def _submission(release, answers: dict[str, str], kind: str, rng: random.Random):
+    nb = nbformat.from_dict(release)
+    code_ids = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    broken = rng.choice(code_ids)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid not in answers or kind == "blank":
+            continue
+        if kind == "partly" and cell.cell_type == "code" and rng.random() < 0.4:
+            continue  # left as the learner got it: raise NotImplementedError
+        cell.source = answers[gid] if cell.cell_type == "code" else "My answer: " + answers[gid]
+        if gid == broken and kind == "runtime_error":
+            cell.source = "answer = undefined_name + 1\n" + cell.source
+        if gid == broken and kind == "syntax_error":
+            cell.source = cell.source + "\nprint('unclosed'"
+    return nb
+
+
+def _make_submissions(course: Path, assignment: str, n: int) -> dict[str, int]:
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    source_nb = next((course / "source" / assignment).glob("*.ipynb"))
+    answers = _answers(nbformat.read(source_nb, 4))
+    rng = random.Random(20260331)
+    mix = {"correct": 0.45, "partly": 0.30, "blank": 0.10, "runtime_error": 0.10}
+    kinds = []
+    for kind, share in mix.items():
+        kinds += [kind] * round(share * n)
+    kinds += ["syntax_error"] * (n - len(kinds))
+    kinds = kinds[:n]
+    rng.shuffle(kinds)
+    tmp = course / "_generated"
+    tmp.mkdir()
+    files = {}
+    for i, kind in enumerate(kinds):
+        path = tmp / f"learner{i:03d}.ipynb"
+        nbformat.write(_submission(release, answers, kind, rng), path)
+        files[f"learner{i:03d}"] = path
+    gc.submit(course, files, assignment=assignment)
+    shutil.rmtree(tmp)
+    return {kind: kinds.count(kind) for kind in dict.fromkeys(kinds)}
+
+
+def _floor(n: int) -> float:
+    """Seconds to start, ask for kernel_info, and stop ``n`` plain kernels one after another."""
+    from jupyter_client.manager import KernelManager
+
+    start = time.perf_counter()
+    for _ in range(n):
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=40, help="submissions (default 40)")
+    parser.add_argument("--jobs", type=int, default=2, help="grade_assignment jobs (default 2)")
+    parser.add_argument("--assignment", default=None, help=f"course assignment (default {REAL})")
+    parser.add_argument("--cell-timeout", type=int, default=60, help="per-cell limit, both runs")
+    args = parser.parse_args()
+
+    from clearlib.course._grade import grade_assignment
+
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        template, assignment = _release_course(Path(tmp) / "template", args.assignment)
+        config = template / "nbgrader_config.py"
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            + f"\nc.Execute.timeout = {args.cell_timeout}\n"
+            + "c.OverwriteCells.add_missing_cells = True\n",
+            encoding="utf-8",
+        )
+        mix = _make_submissions(template, assignment, args.n)
+        serial = gc.copy_course(template, Path(tmp) / "serial")
+        parallel = gc.copy_course(template, Path(tmp) / "parallel")
+        where = "course/source/" if assignment == REAL or args.assignment else "test fixture "
+        print(f"Assignment: {assignment} ({where}{assignment}); {args.n} submissions: {mix}")
+
+        start = time.perf_counter()
+        done = gc.serial_autograde(serial, assignment)
+        t_serial = time.perf_counter() - start
+        print(f"serial nbgrader autograde:      {t_serial:7.1f} s  (exit {done.returncode})")
+
+        start = time.perf_counter()
+        report = grade_assignment(
+            assignment,
+            course_dir=parallel,
+            jobs=args.jobs,
+            cell_timeout=args.cell_timeout,
+            progress=False,
+        )
+        t_parallel = time.perf_counter() - start
+        print(f"grade_assignment(jobs={args.jobs}):        {t_parallel:7.1f} s")
+
+        t_floor = _floor(args.n)
+        per = [r.wall_time for r in report]
+        same = gc.gradebook_grades(serial, assignment) == gc.gradebook_grades(parallel, assignment)
+        print(
+            f"floor, {args.n} kernels started and stopped: {t_floor:7.1f} s serially, "
+            f"{t_floor / args.jobs:.1f} s over {args.jobs} jobs"
+        )
+        print(f"speed-up over serial nbgrader:  {t_serial / t_parallel:7.2f}x")
+        print(f"parallel time above the floor:  {t_parallel - t_floor / args.jobs:7.1f} s")
+        print(
+            f"per submission in a worker:     median {statistics.median(per):.2f} s, "
+            f"max {max(per):.2f} s; sum {sum(per):.1f} s = {sum(per) / t_parallel:.2f} "
+            "workers busy on average"
+        )
+        print(f"statuses: { ({k: v for k, v in report.counts().items() if v}) }")
+        print(f"same grades as serial nbgrader: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
