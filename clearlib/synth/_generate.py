@@ -676,7 +676,10 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     age_days = np.floor(np.maximum(p["age"][d_owner] - 45, 0.5) * m.YEAR).astype(np.int64)
     free = latest_free = end_rec[d_owner]
     fresh = latest_free - np.floor(
-        np.minimum(rng.exponential(5 * m.YEAR, len(d_owner)), age_days)
+        np.minimum(
+            rng.exponential(params["frailty"]["years_recorded_mean"] * m.YEAR, len(d_owner)),
+            age_days,
+        )
     ).astype(np.int64)
     first = np.where(first == NONE, fresh, first)
     del free
