@@ -879,7 +879,10 @@ class _Run:
         self.gb = None
 
     def grade(self, learners: list[str], jobs: int) -> None:
-        """Grade ``learners``; a crashed pool is replaced once for the learners it held."""
+        """Grade ``learners``. When a worker process dies, the pool breaks and every learner
+        it still held is graded again in a new pool; learners caught in two crashes are then
+        graded alone, one pool each, so that only a submission that kills its grader alone is
+        reported as such."""
         # nbgrader's modules are imported before the workers fork, so they start at once
         from nbgrader.api import Gradebook
         from nbgrader.converters import Autograde  # noqa: F401
@@ -887,13 +890,21 @@ class _Run:
         pending = list(learners)
         try:
             while pending:
-                pending = self._pool(pending, min(jobs, len(pending)), Gradebook)
+                alone = [learner for learner in pending if self.attempts.get(learner, 0) >= 2]
+                shared = [learner for learner in pending if learner not in alone]
+                pending = []
+                if shared:
+                    pending += self._pool(shared, min(jobs, len(shared)), Gradebook)
+                for learner in alone:
+                    pending += self._pool([learner], 1, Gradebook, alone=True)
         finally:
             self.bar.stop()
             if self.gb is not None:
                 self.gb.close()
 
-    def _pool(self, pending: list[str], workers: int, gradebook_class) -> list[str]:
+    def _pool(
+        self, pending: list[str], workers: int, gradebook_class, *, alone: bool = False
+    ) -> list[str]:
         again: list[str] = []
         context = multiprocessing.get_context(_start_method())
         with ProcessPoolExecutor(
@@ -911,11 +922,11 @@ class _Run:
                         raw = future.result()
                     except BrokenProcessPool:
                         self.attempts[learner] = self.attempts.get(learner, 0) + 1
-                        if self.attempts[learner] < 2:
+                        if not alone:
                             again.append(learner)
                             continue
                         result = _crashed(
-                            learner, "the grading process crashed twice on this submission"
+                            learner, "grading this submission alone crashed the grading process"
                         )
                     except Exception as exc:  # one learner's problem, not the batch's
                         result = _crashed(learner, f"{type(exc).__name__}: {exc}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -260,3 +262,55 @@ def test_missing_bubblewrap_says_how_to_install_it(course: Path, monkeypatch) ->
     monkeypatch.setattr(_sandbox.os, "access", lambda path, mode: False)
     with pytest.raises(ConfigError, match="apt-get install bubblewrap"):
         grade_assignment(gc.ASSIGNMENT, course_dir=course, progress=False)
+
+
+def _crash_on_boom(learner: str) -> dict:
+    """Stands in for the worker's grading function: the worker process dies on "boom"."""
+    from clearlib.course import _grade
+
+    if learner == "boom":
+        os._exit(3)
+    return _grade._real_grade_learner(learner)
+
+
+def test_a_crashed_worker_fails_one_learner_not_the_batch(
+    course: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A worker that dies breaks the pool; the others it held are graded again, "boom" alone."""
+    from clearlib.course import _grade
+
+    copy = gc.copy_course(course, tmp_path / "course")
+    shutil.copytree(copy / "submitted" / "correct", copy / "submitted" / "boom")
+    monkeypatch.setattr(_grade, "_real_grade_learner", _grade._grade_learner, raising=False)
+    monkeypatch.setattr(_grade, "_grade_learner", _crash_on_boom)
+    monkeypatch.setattr(_grade, "_start_method", lambda: "fork")  # workers see the patch
+    report = grade_assignment(
+        gc.ASSIGNMENT,
+        course_dir=copy,
+        jobs=2,
+        learners=["boom", "correct", "partly_correct"],
+        cell_timeout=TIMEOUT,
+        progress=False,
+    )
+    assert report["boom"].status == "failed"
+    assert report["boom"].reason == "grading this submission alone crashed the grading process"
+    assert report["correct"].code_score == 4
+    assert report["partly_correct"].code_score == 2
+    assert set(gc.learner_scores(copy)) == {"correct", "partly_correct"}
+
+
+def test_spawned_workers_grade_the_same(course: Path, tmp_path: Path, monkeypatch) -> None:
+    """With spawn (used when the caller has threads, e.g. inside Jupyter) grading is the same."""
+    from clearlib.course import _grade
+
+    monkeypatch.setattr(_grade, "_start_method", lambda: "spawn")
+    copy = gc.copy_course(course, tmp_path / "course")
+    report = grade_assignment(
+        gc.ASSIGNMENT,
+        course_dir=copy,
+        learners=["syntax_error"],
+        cell_timeout=TIMEOUT,
+        progress=False,
+    )
+    assert report["syntax_error"].status == "graded"
+    assert report["syntax_error"].code_score == EXPECTED["syntax_error"]
