@@ -64,6 +64,9 @@ c.ClearHiddenTests.enforce_metadata = True
 # Each cell may run for 60 seconds; a cell that takes longer is interrupted, scored as failed,
 # and the rest of the notebook still runs. (`clearlib course grade` adds a sandbox and its own,
 # shorter per-cell limit: see README.md.)
+# Put back test cells a learner deleted, as clearlib course grade does.
+c.OverwriteCells.add_missing_cells = True
+
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.ExecutePreprocessor.timeout = 60

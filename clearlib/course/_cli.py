@@ -111,7 +111,7 @@ def grade(
     ] = 30,
     memory_mb: Annotated[
         int, typer.Option("--memory-mb", min=64, help="Memory each submission may use (MB).")
-    ] = 1024,
+    ] = 1536,
     course_dir: CourseDir = None,
 ) -> None:
     """Autograde every collected submission of an assignment, in parallel and sandboxed.

@@ -744,7 +744,7 @@ def grade_assignment(
     jobs: int = 2,
     learners: Sequence[str] | None = None,
     cell_timeout: int = 30,
-    memory_mb: int = 1024,
+    memory_mb: int = 1536,
     output_limit_kb: int = 512,
     progress: bool | Callable = True,
     force: bool = True,
