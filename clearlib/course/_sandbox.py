@@ -75,6 +75,8 @@ INSTALL_HINT = (
 )
 
 #: Folders that may hold other people's work or secrets; hidden whenever they exist.
+#: Folders every sandbox replaces with its own empty, private copy.
+MASKED_BY_TMPFS = ("/tmp", "/dev/shm")
 DEFAULT_HIDDEN = ("/home", "/root", "/srv", "/mnt", "/media", "/run", "/var/tmp", "/var/mail")
 
 #: Variables copied from the grader's environment into the kernel's (when set).
@@ -204,10 +206,13 @@ class SandboxPolicy:
         paths = [os.path.realpath(course_dir), *DEFAULT_HIDDEN, os.path.expanduser("~")]
         paths += [os.path.realpath(p) for p in hidden]
         keep = [p for p in dict.fromkeys(paths) if p not in ("/", "") and os.path.lexists(p)]
+        # Python and the data are shown again wherever the sandbox hides them: inside a hidden
+        # folder, or under the /tmp and /dev/shm it replaces (a checkout or venv may live there)
+        masked = [*keep, *MASKED_BY_TMPFS]
         revealed = [
             p
             for p in _python_paths() + _data_paths()
-            if os.path.isdir(p) and any(_inside(p, h) for h in keep)
+            if os.path.isdir(p) and any(_inside(p, h) for h in masked)
         ]
         return cls(
             hidden=tuple(keep),
