@@ -47,7 +47,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GradingRepor
         "source": _sha(course / "source" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb"),
     }
     report = grade_assignment(
-        gc.ASSIGNMENT, course_dir=course, jobs=2, cell_timeout=TIMEOUT, progress=False
+        gc.ASSIGNMENT,
+        course_dir=course,
+        jobs=2,
+        cell_timeout=TIMEOUT,
+        memory_mb=1024,  # the limit the memory-bomb assertions are worked out for
+        progress=False,
     )
     return course, report, before
 
