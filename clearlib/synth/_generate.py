@@ -674,15 +674,13 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
         implied[:, j] = np.minimum(implied[:, j], diag_of[:, m.REGISTER_CODES.index(code)])
     first = implied[d_owner, d_idx]
     age_days = np.floor(np.maximum(p["age"][d_owner] - 45, 0.5) * m.YEAR).astype(np.int64)
-    free = latest_free = end_rec[d_owner]
-    fresh = latest_free - np.floor(
+    fresh = end_rec[d_owner] - np.floor(
         np.minimum(
             rng.exponential(params["frailty"]["years_recorded_mean"] * m.YEAR, len(d_owner)),
             age_days,
         )
     ).astype(np.int64)
     first = np.where(first == NONE, fresh, first)
-    del free
 
     med_start_lo = np.maximum(
         p["birth"][med_owner] + int(16 * m.YEAR), reg[med_owner] - int(8 * m.YEAR)
@@ -814,7 +812,6 @@ def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
     em_rate = _emergency_relative_rate(params, p, n_ltc, n_def) * cal.emergency_scale * heter
     ae_rel, el_rel, op_rel = _other_hospital_relative_rates(p, has, n_ltc)
     every_day = m.day_weights(params, win, weekdays_only=False)
-    flat = np.ones(win.days)
     weekdays = m.day_weights(params, win)
     parts = []
     for kind, lam, w in (
@@ -824,9 +821,8 @@ def _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win):
         (3, op_rel * cal.outpatient_scale, weekdays),
     ):
         k = rng.poisson(lam * exposure)
-        owner, days = m.sample_days(rng, w if kind != 1 else every_day, win, lo, hi, k)
+        owner, days = m.sample_days(rng, w, win, lo, hi, k)
         parts.append((np.full(len(owner), kind, dtype=np.int8), owner, days))
-    del flat
     kind = np.concatenate([x[0] for x in parts])
     owner = np.concatenate([x[1] for x in parts])
     start = np.concatenate([x[2] for x in parts])
@@ -988,7 +984,6 @@ def _practice_tables(
     rng = s["rng"]
     n = len(p["age"])
     pid = _ids("SYN-P", pr.index, np.arange(n), 6)
-    code = pd.Categorical([pr.code] * 0 + [pr.code], categories=[pr.code])
     practice_col = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[pr.code])
     ls = params["lifestyle"]
     adult = p["age"] >= 18
@@ -1019,7 +1014,6 @@ def _practice_tables(
             "bmi": bmi,
         }
     )
-    del code
     conditions = pd.DataFrame(
         {
             "patient_id": pid.iloc[s["c_owner"]].reset_index(drop=True),
