@@ -147,10 +147,6 @@ class _Rows:
         )
 
 
-def _registered_at(patients: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
-    return registered_at(patients, when)
-
-
 def _age_at(patients: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
     """Age in years (fractional), as the calibration targets use it."""
     return (when - patients["birth_date"]).dt.days / 365.25
@@ -194,7 +190,7 @@ def profile(data: Any, spec: Any = None) -> RealismProfile:
     r = _Rows()
     extract = pd.Timestamp(EXTRACT_DATE)
     pts = data.patients.set_index("patient_id")
-    listed = _registered_at(pts, extract)
+    listed = registered_at(pts, extract)
     reg = pts[listed]
     age = _age_at(reg, extract)
     n_list = len(reg)
@@ -496,7 +492,7 @@ def profile(data: Any, spec: Any = None) -> RealismProfile:
     )
 
     # eFI rate ratios among people 65+ at the index date, emergency admissions in the next year
-    at_index = _registered_at(pts, INDEX_DATE)
+    at_index = registered_at(pts, INDEX_DATE)
     idx = pts[at_index & (_age_at(pts, INDEX_DATE) >= 65)]
     cat = efi_category(efi_counts(data.frailty_deficits, idx.index, INDEX_DATE))
     follow_end = INDEX_DATE + pd.Timedelta(days=364)

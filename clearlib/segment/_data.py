@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from clearlib._config import EXTRACT_DATE
 from clearlib._exceptions import DataError
 from clearlib.data._bundle import PCNData
-from clearlib.data._profile import _registered_at
+from clearlib.data._population import registered_at
 
 __all__ = ["known_before"]
 
@@ -166,7 +166,7 @@ def population(
             f"e.g. {dup!r}; expected one row per patient. Remove the duplicates (see "
             "clearlib.data.validate)."
         )
-    listed = _registered_at(pts, end - _TICK).to_numpy()
+    listed = registered_at(pts, end - _TICK).to_numpy()
     if min_age > 0:
         listed = listed & (age_at(pts["birth_date"], end) >= min_age).to_numpy()
     rows = np.flatnonzero(listed)

@@ -253,32 +253,20 @@ def tornado_chart(
         return f"{v:.3g}"
 
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=s["label"],
-            x=s["metric_low"] - base,
-            base=base,
-            orientation="h",
-            name="Assumption low",
-            marker_color=PALETTE[0],
-            text=[fmt(v) for v in s["low_value"]],
-            textposition="inside",
-            hovertemplate="%{y}: low → %{x:.2f}<extra></extra>",
+    for i, end in enumerate(("low", "high")):
+        fig.add_trace(
+            go.Bar(
+                y=s["label"],
+                x=s[f"metric_{end}"] - base,
+                base=base,
+                orientation="h",
+                name=f"Assumption {end}",
+                marker_color=PALETTE[i],
+                text=[fmt(v) for v in s[f"{end}_value"]],
+                textposition="inside",
+                hovertemplate=f"%{{y}}: {end} → %{{x:.2f}}<extra></extra>",
+            )
         )
-    )
-    fig.add_trace(
-        go.Bar(
-            y=s["label"],
-            x=s["metric_high"] - base,
-            base=base,
-            orientation="h",
-            name="Assumption high",
-            marker_color=PALETTE[1],
-            text=[fmt(v) for v in s["high_value"]],
-            textposition="inside",
-            hovertemplate="%{y}: high → %{x:.2f}<extra></extra>",
-        )
-    )
     fig.add_vline(x=base, line_color=NHS_COLOURS["dark_grey"], line_width=1)
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(autorange="reversed")
