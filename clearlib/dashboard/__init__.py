@@ -1,0 +1,14 @@
+"""Sponsor dashboards: the publish gate, Voilà serving and a static HTML export of one run.
+
+A project run (``runs/<run-id>/``) holds only aggregates: ``summary.json``, ``aggregates/*.csv``
+and ``figures/*.json``. This package shows them to a PCN's sponsors, after checking them again:
+
+- :func:`check_run` is the gate at the publish edge: every table, every figure trace and every
+  count in ``summary.json`` must pass :func:`clearlib.privacy.check_publishable` under the
+  run's disclosure policy. A run that fails is neither served nor exported.
+- :func:`serve` starts Voilà on the sponsor dashboard, from a folder holding only the
+  dashboard and the run's public outputs, with sources stripped and tracebacks off.
+- :func:`export_html` writes one self-contained HTML file that opens offline.
+"""
+
+__all__: list[str] = []
