@@ -20,6 +20,7 @@ from rich.table import Table
 
 from clearlib._console import expected_errors, stderr, stdout
 from clearlib.course._cli import course_app
+from clearlib.dashboard._cli import dashboard_app
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(course_app, name="course")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 def _progress(console: Console) -> AbstractContextManager[Progress | None]:

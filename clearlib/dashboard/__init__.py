@@ -11,4 +11,25 @@ and ``figures/*.json``. This package shows them to a PCN's sponsors, after check
 - :func:`export_html` writes one self-contained HTML file that opens offline.
 """
 
-__all__: list[str] = []
+from clearlib.dashboard._export import export_html
+from clearlib.dashboard._format import Card, cards, format_figure
+from clearlib.dashboard._gate import RunCheck, check_run, load_summary
+from clearlib.dashboard._serve import DashboardServer, prepare_serving_folder, serve, start_server
+from clearlib.dashboard._widgets import RUN_ENV, find_run, sponsor_dashboard
+
+__all__ = [
+    "RUN_ENV",
+    "Card",
+    "DashboardServer",
+    "RunCheck",
+    "cards",
+    "check_run",
+    "export_html",
+    "find_run",
+    "format_figure",
+    "load_summary",
+    "prepare_serving_folder",
+    "serve",
+    "sponsor_dashboard",
+    "start_server",
+]

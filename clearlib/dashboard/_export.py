@@ -1,0 +1,308 @@
+"""The sponsor dashboard as one self-contained HTML file: no server, no network, no Python.
+
+The page holds plotly.js once (inlined), the run's charts as plotly JSON, the headline cards,
+and the scenario and assumption choices as plain HTML controls over a grid of figures
+precomputed with :class:`clearlib.dashboard.SponsorModel` (JavaScript only looks them up).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clearlib._exceptions import ClearlibError, ConfigError
+from clearlib.dashboard._format import cards
+from clearlib.dashboard._gate import check_run, load_summary
+from clearlib.dashboard._page import (
+    CSS,
+    cards_html,
+    choices_figure,
+    footer_html,
+    header_html,
+    load_figures,
+    recommendations_html,
+)
+
+__all__ = ["MAX_GRID_POINTS", "control_values", "export_html", "precompute"]
+
+#: At most this many choices are precomputed (scenarios times assumption values).
+MAX_GRID_POINTS = 4000
+_MAX_STEPS = 9
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+
+
+def _field(control: Any, name: str, default: Any = None) -> Any:
+    if isinstance(control, Mapping):
+        return control.get(name, default)
+    return getattr(control, name, default)
+
+
+def control_values(control: Any, max_steps: int = _MAX_STEPS) -> list[float]:
+    """The values of one assumption that the static page offers: its steps, thinned if many.
+
+    The run's own value, the lowest and the highest are always among them.
+
+    Examples
+    --------
+    >>> control_values({"value": 60, "min": 30, "max": 90, "step": 15})
+    [30, 45, 60, 75, 90]
+    >>> control_values({"value": 0.8, "min": 0.5, "max": 1.0, "step": 0.1})
+    [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    >>> control_values({"value": 3, "min": 0, "max": 100, "step": 1})
+    [0, 3, 12, 24, 36, 48, 60, 72, 84, 96, 100]
+    """
+    lo, hi = float(_field(control, "min")), float(_field(control, "max"))
+    step = float(_field(control, "step") or (hi - lo) / 4 or 1)
+    value = float(_field(control, "value"))
+    n = math.floor((hi - lo) / step + 1e-9) + 1
+    stride = max(1, math.ceil(n / max_steps))
+    points = {round(lo + i * step, 10) for i in range(0, n, stride)}
+    points |= {round(value, 10), round(lo + (n - 1) * step, 10)}
+    whole = all(float(v).is_integer() for v in (lo, hi, step, value))
+    return [int(v) if whole else v for v in sorted(points)]
+
+
+def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
+    """Every scenario and assumption value the static page offers, with its cards and chart.
+
+    Parameters
+    ----------
+    model : SponsorModel
+        ``.scenario_names``, ``.controls`` and ``.compute(scenario, **values)``.
+    max_points : int
+        Fewer steps are offered per assumption until the grid fits.
+
+    Returns
+    -------
+    dict
+        ``scenarios``, ``controls`` (name, label, unit, values, default) and ``points``:
+        ``{"<scenario>|<i>|<j>...": {"cards": html, "chart": [labels, numbers]}}`` where
+        ``i, j`` index each control's values.
+    """
+    scenarios = list(model.scenario_names)
+    controls = list(model.controls)
+    steps = _MAX_STEPS
+    while True:
+        values = [control_values(c, steps) for c in controls]
+        size = len(scenarios) * math.prod(len(v) for v in values)
+        if size <= max_points or steps <= 2:
+            break
+        steps -= 1
+    points: dict[str, Any] = {}
+    names = [str(_field(c, "name")) for c in controls]
+    for scenario in scenarios:
+        for combo in itertools.product(*[range(len(v)) for v in values]):
+            chosen = {n: values[k][i] for k, (n, i) in enumerate(zip(names, combo, strict=True))}
+            key = "|".join([scenario, *map(str, combo)])
+            try:
+                result = model.compute(scenario, **chosen)
+            except ClearlibError as exc:
+                points[key] = {"message": str(exc)}
+                continue
+            fig = choices_figure(result)["data"][0]
+            points[key] = {
+                "cards": cards_html(cards(result), "choices"),
+                "chart": [fig["y"], fig["x"], fig["text"]],
+            }
+    return {
+        "scenarios": scenarios,
+        "controls": [
+            {
+                "name": n,
+                "label": str(_field(c, "label", n)),
+                "unit": str(_field(c, "unit", "") or ""),
+                "values": v,
+                "default": v.index(_closest(v, float(_field(c, "value")))),
+            }
+            for n, c, v in zip(names, controls, values, strict=True)
+        ],
+        "points": points,
+    }
+
+
+def _closest(values: Sequence[float], target: float) -> float:
+    return min(values, key=lambda v: abs(float(v) - target))
+
+
+def _json(value: Any) -> str:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+_SCRIPT = """
+(function () {
+  var grid = JSON.parse(document.getElementById("clear-grid").textContent);
+  var figures = JSON.parse(document.getElementById("clear-figures").textContent);
+  var config = %(config)s;
+  var choiceLayout = %(choice_layout)s;
+  figures.forEach(function (f) {
+    Plotly.newPlot(document.getElementById(f.id), f.figure.data, f.figure.layout, config);
+  });
+  if (!grid) { return; }
+  var scenario = document.getElementById("clear-scenario");
+  var sliders = grid.controls.map(function (c) {
+    return document.getElementById("clear-control-" + c.name);
+  });
+  function label(c, i) {
+    var v = c.values[i];
+    return String(v) + (c.unit ? " " + c.unit : "");
+  }
+  function update() {
+    var key = [scenario.value].concat(sliders.map(function (s) { return s.value; })).join("|");
+    grid.controls.forEach(function (c, k) {
+      document.getElementById("clear-readout-" + c.name).textContent = label(c, sliders[k].value);
+    });
+    var point = grid.points[key];
+    var out = document.getElementById("clear-choices-result");
+    if (!point) { out.textContent = "No figures were precomputed for these choices."; return; }
+    if (point.message) { out.textContent = point.message; return; }
+    out.innerHTML = point.cards;
+    var data = [{type: "bar", orientation: "h", y: point.chart[0], x: point.chart[1],
+      text: point.chart[2], textposition: "auto", hoverinfo: "skip",
+      marker: {color: ["#768692", "#005EB8", "#41B6E6"].slice(0, point.chart[0].length)}}];
+    Plotly.react(document.getElementById("clear-figure-choices"), data, choiceLayout, config);
+  }
+  scenario.addEventListener("change", update);
+  sliders.forEach(function (s) { s.addEventListener("input", update); });
+  document.getElementById("clear-reset").addEventListener("click", function () {
+    grid.controls.forEach(function (c, k) { sliders[k].value = c.default; });
+    scenario.value = grid.scenarios[0];
+    update();
+  });
+  update();
+})();
+"""
+
+
+def _choices_html(grid: dict[str, Any], described: Mapping[str, str]) -> str:
+    options = "".join(
+        f'<option value="{html.escape(s)}" title="{html.escape(described.get(s, ""))}">'
+        f"{html.escape(s.replace('_', ' ').capitalize())}</option>"
+        for s in grid["scenarios"]
+    )
+    controls = []
+    for c in grid["controls"]:
+        unit = f" ({html.escape(c['unit'])})" if c["unit"] else ""
+        controls.append(
+            f'<div class="clear-control"><label for="clear-control-{html.escape(c["name"])}">'
+            f"{html.escape(c['label'])}{unit}</label> "
+            f'<input type="range" id="clear-control-{html.escape(c["name"])}" min="0" '
+            f'max="{len(c["values"]) - 1}" step="1" value="{c["default"]}"> '
+            f'<output id="clear-readout-{html.escape(c["name"])}"></output></div>'
+        )
+    return (
+        '<section class="clear-section"><h2>Try your own assumptions</h2>'
+        '<p class="clear-intro">Pick a scenario and move an assumption to see staffing, cost '
+        "and the gap.</p>"
+        '<p class="clear-precomputed">Figures precomputed for these choices: the page '
+        "looks them up, it does not calculate.</p>"
+        '<div class="clear-control"><label for="clear-scenario">Scenario</label> '
+        f'<select id="clear-scenario">{options}</select></div>'
+        f"{''.join(controls)}"
+        '<button type="button" id="clear-reset">Back to the run\'s assumptions</button>'
+        '<section class="clear-section clear-choices" id="choices">'
+        '<h3>With your choices</h3><div id="clear-choices-result"></div></section>'
+        '<div id="clear-figure-choices" style="height:260px"></div></section>'
+    )
+
+
+def export_html(
+    run_folder: str | Path,
+    out: str | Path = "sponsor.html",
+    *,
+    model: Any = None,
+    max_points: int = MAX_GRID_POINTS,
+) -> Path:
+    """Write a run's sponsor dashboard as one self-contained HTML file that opens offline.
+
+    The run is checked by the publish gate first; a run that fails is not exported.
+
+    Parameters
+    ----------
+    run_folder : str or Path
+        The run (``runs/<run-id>``).
+    out : str or Path, default "sponsor.html"
+        The file to write.
+    model : SponsorModel, optional
+        What computes the choices; default ``SponsorModel.from_run(run_folder)``.
+    max_points : int
+        The most choices precomputed (scenarios times assumption values).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    clearlib.DataError
+        If the run fails the publish gate (the message names files and cells, never values).
+    """
+    run = Path(run_folder)
+    summary = load_summary(run)
+    report = check_run(run).raise_if_blocked()
+    if model is None:
+        from clearlib.dashboard import _model
+
+        model = _model.SponsorModel.from_run(run)
+    grid = precompute(model, max_points=max_points)
+    described = {
+        str(s.get("name")): str(s.get("description", ""))
+        for s in summary.get("scenarios") or []
+        if isinstance(s, Mapping)
+    }
+    sections = []
+    figures = []
+    for i, (name, heading, sentence, figure) in enumerate(load_figures(run, summary)):
+        div = f"clear-figure-{i}"
+        sections.append(
+            f'<section class="clear-section"><h2>{html.escape(heading)}</h2>'
+            f'<p class="clear-intro">{html.escape(sentence)}</p>'
+            f'<div id="{div}" class="clear-figure" data-name="{html.escape(name)}" '
+            'style="height:450px"></div></section>'
+        )
+        figures.append({"id": div, "figure": figure})
+    choice_layout = choices_figure({})["layout"]
+    script = _SCRIPT % {"config": _json(_PLOTLY_CONFIG), "choice_layout": _json(choice_layout)}
+    pcn = summary.get("pcn") or {}
+    title = f"Anticipatory care: {pcn.get('name') or pcn.get('code') or 'sponsor dashboard'}"
+    page = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en-GB"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>body{{margin:0;background:#ffffff}}"
+        f"{CSS}</style>"
+        f'<script type="text/javascript">{_plotly_js()}</script></head>'
+        '<body><main class="clear-page">'
+        f"{header_html(summary)}"
+        '<section class="clear-section" id="headline"><h2>What the run found</h2>'
+        '<p class="clear-intro">For the whole cohort, under the scenario the project team '
+        "proposes.</p>"
+        f"{cards_html(cards(summary.get('headline') or {}), 'headline')}</section>"
+        f"{_choices_html(grid, described)}"
+        f"{recommendations_html(summary)}"
+        f"{''.join(sections)}"
+        f"{footer_html(summary, len(report.checked))}"
+        "</main>"
+        f'<script type="application/json" id="clear-grid">{_json(grid)}</script>'
+        f'<script type="application/json" id="clear-figures">{_json(figures)}</script>'
+        f"<script>{script}</script></body></html>\n"
+    )
+    target = Path(out)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder; give a file name such as sponsor.html.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    return target
