@@ -1,12 +1,13 @@
-"""Small-number suppression: hide counts below 5, and the cells that would give them away.
+"""Small-number suppression: hide small counts, and the cells that would give them away.
 
 Two steps, as NHS England, NHS Digital and the ONS describe statistical disclosure control
-for published tables of counts:
+for published tables of counts, then a third under a rounding policy:
 
-**Primary suppression.** A count from 1 to ``threshold - 1`` (1 to 4 with the default
-threshold of 5) is hidden: a count that small can point at a person. A 0 is kept as a true
-zero by default (it says nobody, and hiding it would hide real information); pass
-``suppress_zeros=True`` to hide zeros as well.
+**Primary suppression.** A count in the policy's hidden range (1 to 4 under the default
+``hide-1-4``; 1 to 7 under ``nhs-hide-1-7-round-5`` and ``opensafely-redact-7-round-5``; see
+:mod:`clearlib.privacy._policy`) is hidden: a count that small can point at a person. A 0 is
+kept as a true zero by default (it says nobody, and hiding it would hide real information);
+pass ``suppress_zeros=True`` to hide zeros as well.
 
 **Secondary (complementary) suppression.** A reader who knows a row's total (printed in the
 table, printed elsewhere, or added up from other published tables) can work out one hidden
@@ -32,6 +33,13 @@ prove that no hidden cell can be narrowed to a small range by combining many lin
 "interval" audit that specialist tools such as tau-ARGUS run). Where a line's own total is
 itself below the threshold, no choice of cells inside the table can protect it: the result's
 ``notes`` say so, and that total must not be published anywhere.
+
+**Rounding** (policies with a rounding base). Every count left shown is rounded on its own,
+from its true value, to the policy's base (nearest 5). A printed total is a cell like any
+other: it was computed from the unrounded counts and is rounded independently, so the rounded
+cells of a line need not add up to its rounded total (NHS Digital's convention for HES; see
+:mod:`clearlib.privacy._policy` for OpenSAFELY's). Suppression is decided on the unrounded
+counts first, so the secondary cells are the same whatever the rounding.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from clearlib._exceptions import DataError
+from clearlib.privacy._policy import DEFAULT_POLICY, POLICIES, Policy, resolve
 
 __all__ = ["TOTAL_LABELS", "SuppressedTable", "default_count_columns", "suppress"]
 
@@ -77,7 +86,7 @@ _LABEL_WORDS = frozenset(
 
 
 #: The columns ``SuppressedTable.cells`` adds beside the labels.
-_CELL_COLUMNS = frozenset({"column", "count", "suppressed", "reason", "why", "label"})
+_CELL_COLUMNS = frozenset({"column", "count", "shown", "suppressed", "reason", "why", "label"})
 
 
 def _words(name: Hashable) -> list[str]:
@@ -131,13 +140,14 @@ class SuppressedTable:
         count replaced by ``marker`` (or left missing, ``<NA>``, when the marker is None).
     cells : pandas.DataFrame
         One row per count cell: its labels (the table's label columns or index), ``column``
-        (the count column), ``count`` (the original value), ``suppressed`` (True if hidden),
+        (the count column), ``count`` (the original value), ``shown`` (the value published:
+        rounded under a rounding policy, ``<NA>`` when hidden), ``suppressed`` (True if hidden),
         ``reason`` (``"primary"``, ``"secondary"`` or ``""``), ``why`` (in words) and ``label``
         (the cell's labels as text). A label column whose name clashes with these gets
         ``_label`` added. It holds the original counts: keep it to explain the table; never
         publish it.
     threshold : int
-        Counts from 1 to ``threshold - 1`` were hidden.
+        Counts from 1 to ``threshold - 1`` were hidden (``policy.threshold + 1``).
     marker : str or None
         What stands in for a hidden count in ``table``.
     count_cols : tuple
@@ -145,6 +155,8 @@ class SuppressedTable:
     notes : tuple of str
         Anything a person should review: lines whose own total is below the threshold, printed
         totals that do not add up.
+    policy : Policy
+        The disclosure policy applied (see :func:`clearlib.privacy.policy`).
     """
 
     table: pd.DataFrame
@@ -153,6 +165,7 @@ class SuppressedTable:
     marker: str | None
     count_cols: tuple[Hashable, ...]
     notes: tuple[str, ...] = ()
+    policy: Policy = POLICIES[DEFAULT_POLICY]
 
     @property
     def suppressed(self) -> pd.DataFrame:
@@ -170,14 +183,29 @@ class SuppressedTable:
         return int(self.cells["reason"].eq("secondary").sum())
 
     def explain(self) -> str:
-        """Say, in plain words, which cells were hidden and why (without their values)."""
-        low = f"1 to {self.threshold - 1}" if self.threshold > 2 else "1"
+        """Say, in plain words, which policy was applied, which cells were hidden and why.
+
+        Never shows a hidden cell's value.
+        """
+        low = self.policy.hidden_range
         lines = [
             f"{self.n_primary + self.n_secondary} of {len(self.cells)} cells hidden: "
-            f"{self.n_primary} primary (a count from {low}), "
+            f"{self.n_primary} primary ("
+            + (f"a count from {low}" if low != "none" else "the policy hides no count")
+            + "), "
             f"{self.n_secondary} secondary (so that totals cannot reveal a hidden count "
-            "by subtraction)."
+            "by subtraction).",
+            f"Disclosure policy {self.policy.name}: {self.policy.describe()}",
         ]
+        if self.policy.rounding:
+            how = (
+                f"to the nearest {self.policy.rounding}"
+                if self.policy.rounding_method == "nearest"
+                else f"to midpoint {self.policy.rounding}"
+            )
+            lines.append(
+                f"Every count shown, totals included, was rounded {how} from its true value."
+            )
         for cell in self.suppressed.itertuples(index=False):
             lines.append(f"- {cell.label}: {cell.why}")
         lines.extend(f"Note: {n}" for n in self.notes)
@@ -311,7 +339,10 @@ def _suppress_cells(
     suppress_zeros: bool,
     secondary: bool,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """Primary then secondary suppression of the flat counts; returns hidden, reason, why, notes."""
+    """Primary then secondary suppression of the flat counts; returns hidden, reason, why, notes.
+
+    Counts from ``low`` (0 if ``suppress_zeros`` else 1) to ``threshold - 1`` are primary.
+    """
     n_cells = len(flat)
     low = 0 if suppress_zeros else 1
     hidden = (flat >= low) & (flat < threshold)
@@ -389,13 +420,14 @@ def suppress(
     table: pd.DataFrame | pd.Series,
     *,
     count_cols: Sequence[Hashable] | Hashable | None = None,
-    threshold: int = 5,
+    threshold: int | None = None,
     by: Sequence[Hashable] | Hashable | None = None,
     marker: str | None = None,
     totals: bool = True,
     suppress_zeros: bool = False,
+    policy: str | Policy = DEFAULT_POLICY,
 ) -> SuppressedTable:
-    """Hide counts from 1 to 4, and the further cells that would let totals reveal them.
+    """Hide small counts (1 to 4 by default), and the further cells that would let totals reveal them.
 
     Works on a **wide** crosstab (one row per category of one variable, one count column per
     category of another, e.g. ``pd.crosstab(...)``) and on a **long** table (label columns and
@@ -413,8 +445,10 @@ def suppress(
         The count columns. By default, every numeric column of whole numbers whose name does
         not mark a label (see :func:`default_count_columns`). One count column = long format;
         several = a wide crosstab whose row sums are totals too.
-    threshold : int, default 5
-        Counts from 1 to ``threshold - 1`` are hidden (primary suppression).
+    threshold : int, optional
+        Counts from 1 to ``threshold - 1`` are hidden (primary suppression). By default the
+        policy decides (``hide-1-4``: 1 to 4, as ``threshold=5``); a value here overrides the
+        policy's range and keeps its rounding. Prefer naming a ``policy``.
     by : list of column names, optional
         The label columns whose categories add up to a total. By default all of them, so a
         long table of practice × age band counts is protected along practices and along age
@@ -429,18 +463,26 @@ def suppress(
         total of the table is published (it is here for teaching).
     suppress_zeros : bool, default False
         Also hide zeros (primary). By default a 0 is shown: it is a true zero.
+    policy : str or Policy, default "hide-1-4"
+        The disclosure policy (see :func:`clearlib.privacy.policy`): ``hide-1-4``,
+        ``nhs-hide-1-7-round-5``, ``opensafely-redact-7-round-5`` or ``opensafely-midpoint-6``.
+        Under a rounding policy the counts are suppressed first (on their true values), then
+        every count still shown, printed totals included, is rounded on its own.
 
     Returns
     -------
     SuppressedTable
         ``.table`` to share; ``.cells`` and ``.explain()`` say which cells were hidden and why
-        (``primary`` or ``secondary``); ``.notes`` lists anything to review.
+        (``primary`` or ``secondary``); ``.notes`` lists anything to review; ``.policy`` is the
+        policy applied.
 
     Raises
     ------
     clearlib.DataError
         If the table is not a DataFrame, a count column is missing, not numeric, negative,
         fractional or already has missing values, or labels repeat.
+    clearlib.ConfigError
+        If ``policy`` names no known policy.
 
     Examples
     --------
@@ -466,13 +508,22 @@ def suppress(
     1     G001  cancelled  secondary
     2     G002        dna    primary
     3     G002  cancelled  secondary
+
+    Under NHS England's HES convention the 6 is hidden too (1 to 7), the same further cells
+    protect it, and every count shown is rounded to the nearest 5:
+
+    >>> nhs = suppress(t, marker="*", policy="nhs-hide-1-7-round-5")
+    >>> nhs.table  # doctest: +NORMALIZE_WHITESPACE
+             attended dna cancelled
+    practice
+    G001          120   *         *
+    G002           95   *         *
+    G003           60  10        10
     """
     frame = _as_frame(table)
-    if not isinstance(threshold, int | np.integer) or isinstance(threshold, bool) or threshold < 1:
-        raise DataError(
-            f"threshold must be a whole number of 1 or more (found {threshold!r}); the usual "
-            "rule hides counts from 1 to 4, threshold=5."
-        )
+    if isinstance(threshold, np.integer):
+        threshold = int(threshold)
+    chosen = resolve(policy, threshold)
     if marker is not None and not isinstance(marker, str):
         raise DataError(f"marker must be text such as '*' or None; found {marker!r}.")
 
@@ -530,20 +581,21 @@ def suppress(
         counts.reshape(-1),
         _lines(labels, cols, by_list),
         cell_labels,
-        threshold=int(threshold),
-        suppress_zeros=suppress_zeros,
+        threshold=chosen.threshold + 1,
+        suppress_zeros=suppress_zeros or not chosen.zero_is_safe,
         secondary=totals,
     )
 
     out = frame.copy()
     grid = hidden.reshape(counts.shape)
+    shown = np.vectorize(chosen.round, otypes=["int64"])(counts) if counts.size else counts
     for j, col in enumerate(cols):
         if marker is None:
-            values = pd.array(counts[:, j], dtype="Int64")
+            values = pd.array(shown[:, j], dtype="Int64")
             values[grid[:, j]] = pd.NA
         else:
             values = pd.array(
-                [marker if h else str(v) for v, h in zip(counts[:, j], grid[:, j], strict=True)],
+                [marker if h else str(v) for v, h in zip(shown[:, j], grid[:, j], strict=True)],
                 dtype="str",
             )
         out[col] = pd.Series(values, index=frame.index)
@@ -552,6 +604,9 @@ def suppress(
     cells.columns = [f"{c}_label" if c in _CELL_COLUMNS else c for c in cells.columns]
     cells["column"] = pd.Series(list(cols) * len(labels), dtype="object")
     cells["count"] = counts.reshape(-1)
+    published = pd.array(shown.reshape(-1), dtype="Int64")
+    published[hidden] = pd.NA
+    cells["shown"] = published
     cells["suppressed"] = hidden
     cells["reason"] = pd.Series(reason, dtype="str")
     cells["why"] = pd.Series(why, dtype="str")
@@ -559,10 +614,11 @@ def suppress(
     return SuppressedTable(
         table=out,
         cells=cells,
-        threshold=int(threshold),
+        threshold=chosen.threshold + 1,
         marker=marker,
         count_cols=tuple(cols),
         notes=tuple(dict.fromkeys(notes)),
+        policy=chosen,
     )
 
 

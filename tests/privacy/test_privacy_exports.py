@@ -9,13 +9,17 @@ def test_all_is_complete():
     """__all__ lists the public API once each (ruff's RUF022 keeps it sorted), and every name exists."""
     assert len(privacy.__all__) == len(set(privacy.__all__))
     assert set(privacy.__all__) == {
+        "POLICIES",
         "SUPPRESSION_MARKERS",
         "TOTAL_LABELS",
+        "Policy",
         "PublishCheck",
         "SuppressedTable",
+        "check_number",
         "check_publishable",
         "default_count_columns",
         "generate_key",
+        "policy",
         "pseudonymise",
         "suppress",
     }
@@ -25,6 +29,13 @@ def test_all_is_complete():
 
 def test_public_callables_have_docstrings_with_examples():
     """Every public function has a numpydoc docstring with an Examples section."""
-    for name in ("check_publishable", "generate_key", "pseudonymise", "suppress"):
+    for name in (
+        "check_number",
+        "check_publishable",
+        "generate_key",
+        "policy",
+        "pseudonymise",
+        "suppress",
+    ):
         doc = getattr(privacy, name).__doc__
         assert doc and "Examples" in doc, name
