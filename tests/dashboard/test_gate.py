@@ -42,7 +42,7 @@ def test_small_count_in_a_table_is_named_with_its_cells(fixture_run: Path) -> No
     assert _problems(fixture_run) == [
         ("aggregates/by_practice.csv, column patients", "small_count", "rows 2")
     ]
-    with pytest.raises(DataError, match="by_practice.csv, column patients \\(rows 2\\)"):
+    with pytest.raises(DataError, match=r"by_practice\.csv, column patients \(rows 2\)"):
         check_run(fixture_run).raise_if_blocked()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -21,8 +21,8 @@ runner = CliRunner()
 class _CohortModel:
     """A two-scenario model with the SponsorModel interface: hours scale with the choices."""
 
-    scenario_names = ["proactive_care", "cheapest_mix"]
-    controls = [
+    scenario_names: ClassVar[list[str]] = ["proactive_care", "cheapest_mix"]
+    controls: ClassVar[list[dict[str, Any]]] = [
         {"name": "minutes", "label": "Minutes per assessment", "value": 60, "min": 30,
          "max": 90, "step": 15, "unit": "minutes"},
         {"name": "reviews", "label": "Reviews a year", "value": 2, "min": 1, "max": 4,
