@@ -5,7 +5,9 @@ An extract is a folder of files named for the tables of the dictionary (``patien
 cell is read as text first: nothing is converted silently. Each column is then checked
 against its entry in the dictionary with a pandera schema built from the dictionary itself
 (type, blanks, allowed values, ranges); then keys, links between tables and dates that
-contradict each other are checked with pandas.
+contradict each other are checked with pandas; then every event date is checked against the
+patient's time on the list (registration, deregistration, death) and the extract window
+(``WINDOWS``), as an error or a warning by how a real extract would explain it.
 
 Row numbers count data rows: row 1 is the first row under the header. In a CSV file without
 line breaks inside quoted cells, the line number (and the row number Excel shows) is one
@@ -30,13 +32,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pandera.errors import SchemaErrors
 
-from clearlib._config import EXTRACT_DATE
+from clearlib._config import EXTRACT_DATE, WINDOW_START
 from clearlib._exceptions import DataError, ValidationError
 from clearlib.data._dictionary import DataDictionary, FieldSpec, TableSpec, data_dictionary
 
 __all__ = ["ValidationReport", "table_as_text", "validate"]
 
 _EXTRACT = pd.Timestamp(EXTRACT_DATE)
+_WINDOW_START = pd.Timestamp(WINDOW_START)
+#: An appointment up to this many days before registration is a warning (the registration is
+#: often keyed in after the first visit); further back it is an error.
+REGISTRATION_GRACE_DAYS = 30
 _MAX_AGE = 115
 _SAMPLE_ROWS = 5
 _SAMPLE_VALUES = 3
@@ -78,6 +84,7 @@ class _CheckText:
 
 
 _EXTRACT_TEXT = EXTRACT_DATE.isoformat()
+_WINDOW_TEXT = WINDOW_START.isoformat()
 
 CHECKS: dict[str, _CheckText] = {
     "date_format": _CheckText(
@@ -223,6 +230,102 @@ CHECKS: dict[str, _CheckText] = {
         "stopped before it started",
         "stopped_on on or after started_on",
         "Check started_on and stopped_on at the source: one of them is wrong.",
+    ),
+    "registered_after_extract": _CheckText(
+        "error",
+        "registered after the extract date",
+        f"a registration date on or before the extract date, {_EXTRACT_TEXT}",
+        "Check registered_on at the source: a patient registered after the extract was taken "
+        "cannot be in it (look for day and month swapped).",
+    ),
+    "deregistered_after_extract": _CheckText(
+        "error",
+        "deregistered after the extract date",
+        f"a deregistration date on or before the extract date, {_EXTRACT_TEXT}",
+        "Check deregistered_on at the source: a planned removal is not a deregistration; leave "
+        "it blank until it has happened.",
+    ),
+    "after_extract": _CheckText(
+        "error",
+        "{column} after the extract date",
+        f"{{column}} on or before the extract date, {_EXTRACT_TEXT}",
+        "Check {column} at the source (often day and month swapped). Nothing can have happened "
+        "after the extract was taken: future bookings belong in no extract of activity.",
+    ),
+    "before_window": _CheckText(
+        "warning",
+        "{column} before the extract window",
+        f"{{column}} on or after {_WINDOW_TEXT}, the first day of the two financial years "
+        "the workbooks analyse",
+        "Nothing to fix if the export covered a longer period: these rows fall in no financial "
+        "year of the analysis. Export from the start of the window to silence this warning.",
+    ),
+    "before_registration": _CheckText(
+        "error",
+        f"{{column}} more than {REGISTRATION_GRACE_DAYS} days before the patient registered",
+        f"{{column}} on or after registered_on (up to {REGISTRATION_GRACE_DAYS} days before "
+        "is a warning)",
+        "Check registered_on in patients and {column} here: the practice cannot have seen a "
+        "patient long before they joined its list. A re-registration that overwrote the first "
+        "registration date is a common cause: export the first registration date.",
+    ),
+    "shortly_before_registration": _CheckText(
+        "warning",
+        f"{{column}} up to {REGISTRATION_GRACE_DAYS} days before the patient registered",
+        "{column} on or after registered_on",
+        "Nothing to fix if the registration was keyed in after the first visit (a new "
+        "patient or a temporary resident); otherwise check registered_on in patients.",
+    ),
+    "hospital_before_registration": _CheckText(
+        "warning",
+        "{column} before the patient registered with the practice",
+        "{column} on or after registered_on",
+        "Nothing to fix if the hospital data follows the patient's NHS number across "
+        "practices: these events belong to the time before they joined. Leave them out of "
+        "the practice's activity.",
+    ),
+    "after_deregistration": _CheckText(
+        "error",
+        "{column} after the patient left the practice",
+        "{column} on or before deregistered_on",
+        "Check deregistered_on in patients and {column} here: the practice cannot record care "
+        "after the patient left its list (a re-registration may have been exported with the "
+        "old deregistration date).",
+    ),
+    "missed_after_deregistration": _CheckText(
+        "warning",
+        "a missed or cancelled appointment after the patient left the practice",
+        "appointments on or before deregistered_on",
+        "Nothing to fix if the appointment was booked before the patient left and never "
+        "removed from the book; leave such rows out of DNA rates.",
+    ),
+    "hospital_after_deregistration": _CheckText(
+        "warning",
+        "{column} after the patient left the practice",
+        "{column} on or before deregistered_on",
+        "Nothing to fix if the hospital data follows the patient's NHS number: these events "
+        "belong to their new practice. Leave them out of this practice's activity.",
+    ),
+    "after_death": _CheckText(
+        "error",
+        "{column} after the patient died",
+        "{column} on or before died_on",
+        "Check died_on in patients and {column} here: nothing can be recorded for a patient "
+        "after their death (look for the wrong patient, or day and month swapped).",
+    ),
+    "missed_after_death": _CheckText(
+        "warning",
+        "a missed or cancelled appointment after the patient died",
+        "appointments on or before died_on",
+        "Nothing to fix if the appointment was booked before the death and never removed "
+        "from the book; leave such rows out of DNA rates.",
+    ),
+    "empty_table": _CheckText(
+        "error",
+        "table {table} is present but has no rows",
+        "at least one data row under the header",
+        "Run the export again and check its date range and filters: a search that found "
+        "nothing writes only a header. Leave the file out if the table is not available.",
     ),
     "bom": _CheckText(
         "warning",
@@ -462,6 +565,20 @@ RULES: tuple[_Rule, ...] = (
         "died_on",
         ("died_on",),
         lambda p: p["died_on"] > _EXTRACT,
+    ),
+    _Rule(
+        "patients",
+        "registered_after_extract",
+        "registered_on",
+        ("registered_on",),
+        lambda p: p["registered_on"] > _EXTRACT,
+    ),
+    _Rule(
+        "patients",
+        "deregistered_after_extract",
+        "deregistered_on",
+        ("deregistered_on",),
+        lambda p: p["deregistered_on"] > _EXTRACT,
     ),
     _Rule(
         "patients",
@@ -1051,6 +1168,167 @@ def _check_links(
     return notes
 
 
+# --------------------------------------------------------------------------------------------
+# Event dates against the patient's time on the list and the extract window, declared as data.
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Window:
+    """Rows of ``table`` whose ``column`` falls on the wrong side of ``bound``.
+
+    ``bound`` is a patients column (``registered_on``, ``deregistered_on``, ``died_on``) or
+    ``extract`` (the extract date) or ``window_start``. ``side`` is ``before`` or ``after``.
+    A row counts when the gap in days is in ``[min_days, max_days]``; ``missed`` limits
+    appointment rules to DNA and cancelled rows (True) or to the others (False).
+    """
+
+    table: str
+    column: str
+    check: str
+    bound: str
+    side: str
+    min_days: int = 1
+    max_days: int | None = None
+    missed: bool | None = None
+
+
+_GRACE = REGISTRATION_GRACE_DAYS
+_MISSED_STATUSES = ("dna", "cancelled")
+
+WINDOWS: tuple[_Window, ...] = (
+    _Window("appointments", "start", "after_extract", "extract", "after"),
+    _Window("appointments", "start", "before_window", "window_start", "before"),
+    _Window("appointments", "start", "before_registration", "registered_on", "before", _GRACE + 1),
+    _Window(
+        "appointments", "start", "shortly_before_registration", "registered_on", "before", 1, _GRACE
+    ),
+    _Window(
+        "appointments", "start", "after_deregistration", "deregistered_on", "after", missed=False
+    ),
+    _Window(
+        "appointments",
+        "start",
+        "missed_after_deregistration",
+        "deregistered_on",
+        "after",
+        missed=True,
+    ),
+    _Window("appointments", "start", "after_death", "died_on", "after", missed=False),
+    _Window("appointments", "start", "missed_after_death", "died_on", "after", missed=True),
+    _Window("hospital_events", "start", "after_extract", "extract", "after"),
+    _Window("hospital_events", "start", "before_window", "window_start", "before"),
+    _Window("hospital_events", "start", "hospital_before_registration", "registered_on", "before"),
+    _Window(
+        "hospital_events", "start", "hospital_after_deregistration", "deregistered_on", "after"
+    ),
+    _Window("hospital_events", "start", "after_death", "died_on", "after"),
+    # Diagnoses, frailty deficits and repeat medicines may predate registration: the record
+    # moves with the patient (GP2GP), so only the end of the patient's time is checked.
+    _Window("conditions", "diagnosed_on", "after_extract", "extract", "after"),
+    _Window("conditions", "diagnosed_on", "after_deregistration", "deregistered_on", "after"),
+    _Window("conditions", "diagnosed_on", "after_death", "died_on", "after"),
+    _Window("frailty_deficits", "first_recorded_on", "after_extract", "extract", "after"),
+    _Window(
+        "frailty_deficits", "first_recorded_on", "after_deregistration", "deregistered_on", "after"
+    ),
+    _Window("frailty_deficits", "first_recorded_on", "after_death", "died_on", "after"),
+    _Window("medications", "started_on", "after_extract", "extract", "after"),
+    _Window("medications", "stopped_on", "after_extract", "extract", "after"),
+    _Window("medications", "started_on", "after_deregistration", "deregistered_on", "after"),
+    _Window("medications", "started_on", "after_death", "died_on", "after"),
+)
+
+_FIXED_BOUNDS = {
+    "extract": (_EXTRACT, _EXTRACT_TEXT),
+    "window_start": (_WINDOW_START, _WINDOW_TEXT),
+}
+
+
+def _trusted_patients(
+    tables: dict[str, _Table], texts: dict[str, pd.DataFrame], rej: list[pd.DataFrame]
+) -> pd.DataFrame | None:
+    """Each patient's registration, deregistration and death (parsed and as written).
+
+    Patients whose own row was rejected (a bad date, a duplicated identifier, death before
+    birth...) are left out: their row is blamed already, so their events are not blamed too.
+    """
+    if "patients" not in tables:
+        return None
+    text = texts["patients"]
+    needed = ("patient_id", "registered_on", "deregistered_on", "died_on")
+    if not all(c in tables["patients"].columns for c in needed):
+        return None
+    rejected = [r["pos"].to_numpy() for r in rej if len(r) and r["table"].iloc[0] == "patients"]
+    ok = text["patient_id"].notna().to_numpy().copy()
+    if rejected:
+        ok[np.concatenate(rejected)] = False
+    sub = text.loc[ok, list(needed)]
+    sub = sub[~sub["patient_id"].duplicated(keep=False)]
+    out = pd.DataFrame(index=pd.Index(sub["patient_id"].astype("str"), name="patient_id"))
+    for col in needed[1:]:
+        out[col] = _parse_date(sub[col]).to_numpy()
+        out[col + "_text"] = sub[col].to_numpy(dtype=object)
+    return out
+
+
+def _check_windows(
+    tables: dict[str, _Table], texts: dict[str, pd.DataFrame], rej: list[pd.DataFrame]
+) -> list[str]:
+    """Event dates outside the patient's time on the list or the extract window."""
+    patients = _trusted_patients(tables, texts, rej)
+    notes: list[str] = []
+    for name in dict.fromkeys(w.table for w in WINDOWS):
+        table = tables.get(name)
+        if table is None:
+            continue
+        text = texts[name]
+        rules = [w for w in WINDOWS if w.table == name and w.column in table.columns]
+        if patients is None and any(w.bound not in _FIXED_BOUNDS for w in rules):
+            notes.append(
+                f"Dates in {name} were not checked against each patient's registration and "
+                "death: patients (with registered_on, deregistered_on and died_on) is not in "
+                "the extract."
+            )
+        where = None
+        if patients is not None and "patient_id" in table.columns:
+            where = patients.index.get_indexer(text["patient_id"].astype("str"))
+        missed = None
+        if "status" in table.columns:
+            missed = text["status"].isin(_MISSED_STATUSES).to_numpy()
+        for column in dict.fromkeys(w.column for w in rules):
+            kind = table.spec.field(column).type
+            event = _parse(text[column], kind).dt.normalize().to_numpy()
+            raw = table.frame[column].to_numpy(dtype=object)
+            for w in (r for r in rules if r.column == column):
+                if w.bound in _FIXED_BOUNDS:
+                    bound = np.full(len(event), _FIXED_BOUNDS[w.bound][0].to_datetime64())
+                    shown = np.full(len(event), _FIXED_BOUNDS[w.bound][1], dtype=object)
+                    label = "extract date" if w.bound == "extract" else "window starts"
+                elif where is not None and patients is not None:
+                    found = where >= 0
+                    bound = np.full(len(event), np.datetime64("NaT"), dtype="datetime64[ns]")
+                    bound[found] = patients[w.bound].to_numpy()[where[found]]
+                    shown = np.full(len(event), "", dtype=object)
+                    shown[found] = patients[w.bound + "_text"].to_numpy()[where[found]]
+                    label = w.bound
+                else:
+                    continue
+                gap = (event - bound) if w.side == "after" else (bound - event)
+                days = gap.astype("timedelta64[D]").astype("float64")  # NaT -> nan
+                bad = days >= w.min_days
+                if w.max_days is not None:
+                    bad &= days <= w.max_days
+                if w.missed is not None:
+                    is_missed = missed if missed is not None else np.zeros(len(event), bool)
+                    bad &= is_missed if w.missed else ~is_missed
+                if bad.any():
+                    pos = np.flatnonzero(bad)
+                    values = np.array(
+                        [f"{column}={raw[i]}; {label}={shown[i]}" for i in pos], dtype=object
+                    )
+                    rej.append(_rejections(table, pos, column, w.check, values))
+    return notes
+
+
 def _reason(check: str, ctx: dict[str, str]) -> str:
     return CHECKS[check].what.format(**ctx)
 
@@ -1300,7 +1578,12 @@ def validate(
     YYYY-MM-DD (03/04/2025 is reported, not guessed), a true/false column must hold true or
     false, codes must be the dictionary's. Keys must be unique, links between tables must
     point at rows that exist, and dates must not contradict each other (death before birth,
-    booking after the appointment, discharge before admission, age over 115).
+    booking after the appointment, discharge before admission, age over 115). Every event
+    (appointment, hospital event, diagnosis, frailty deficit, repeat medicine) must fall within
+    the patient's time on the list and the extract window: an appointment on the day of
+    registration is fine, one up to 30 days before is a warning, one further back an error; a
+    missed appointment after death is a warning, an attended one an error. A table that is
+    present but has no rows is an error.
 
     Parameters
     ----------
@@ -1352,7 +1635,18 @@ def validate(
             if loaded is not None:
                 tables[spec.name] = loaded
     texts = {name: _check_table(t, rej) for name, t in tables.items()}
+    for name, t in tables.items():
+        if len(t.frame) == 0:
+            problems.append(
+                _file_problem(
+                    "empty_table",
+                    ", ".join(t.files[:3]) + (" ..." if len(t.files) > 3 else ""),
+                    name,
+                    found="a header row and no data rows",
+                )
+            )
     notes = _check_links(tables, texts, rej)
+    notes += _check_windows(tables, texts, rej)
     if single:
         notes = (
             ["Only one file was checked, so links to other tables were not checked."]
