@@ -294,7 +294,7 @@ def export_html(
         f"{_choices_html(grid, described)}"
         f"{recommendations_html(summary)}"
         f"{''.join(sections)}"
-        f"{footer_html(summary, len(report.checked))}"
+        f"{footer_html(summary, report)}"
         "</main>"
         f'<script type="application/json" id="clear-grid">{_json(grid)}</script>'
         f'<script type="application/json" id="clear-figures">{_json(figures)}</script>'

@@ -29,20 +29,12 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
-from clearlib._exceptions import DataError
-from clearlib.privacy import SUPPRESSION_MARKERS, check_publishable
+from clearlib._exceptions import ConfigError, DataError
+from clearlib.privacy import SUPPRESSION_MARKERS, Policy, check_number, check_publishable, policy
 
-__all__ = ["RunCheck", "check_run", "load_summary", "policy_threshold"]
+__all__ = ["RunCheck", "check_run", "load_summary", "run_policy"]
 
 PROBLEM_COLUMNS = ("where", "check", "what", "cells", "advice")
-
-#: The disclosure policies a run may name, and the smallest count each lets through.
-_POLICY_THRESHOLDS = {
-    "hide-1-4": 5,
-    "nhs-hide-1-7-round-5": 8,
-    "opensafely-redact-7-round-5": 8,
-}
-_DEFAULT_POLICY = "hide-1-4"
 
 #: Keys of summary.json whose numbers are counts of people (or of events about people).
 _COUNT_KEYS = frozenset(
@@ -153,33 +145,27 @@ def _words(text: Any) -> set[str]:
     return {w for w in re.split(r"[^a-z0-9£%]+", str(text).lower()) if w}
 
 
-def policy_threshold(name: str) -> int:
-    """The smallest count a named disclosure policy lets a run show.
+def run_policy(summary: dict[str, Any]) -> Policy:
+    """The disclosure policy a run was made under (``summary["policy"]["name"]``).
 
-    Parameters
-    ----------
-    name : str
-        ``hide-1-4``, ``nhs-hide-1-7-round-5`` or ``opensafely-redact-7-round-5``.
-
-    Returns
-    -------
-    int
-        Counts from 1 to this number minus one must be hidden.
+    A summary that names no policy was made under clearlib's default, ``hide-1-4``.
 
     Examples
     --------
-    >>> policy_threshold("hide-1-4")
-    5
-    >>> policy_threshold("nhs-hide-1-7-round-5")
-    8
+    >>> run_policy({"policy": {"name": "nhs-hide-1-7-round-5"}}).threshold
+    7
+    >>> run_policy({}).name
+    'hide-1-4'
     """
-    if name not in _POLICY_THRESHOLDS:
+    block = summary.get("policy") or {}
+    name = block.get("name") if isinstance(block, dict) else block
+    try:
+        return policy(str(name)) if name else policy()
+    except ConfigError as exc:
         raise DataError(
-            f"The run names the disclosure policy {name!r}; expected one of "
-            f"{', '.join(sorted(_POLICY_THRESHOLDS))}. Run the workbook again with "
-            "disclosure_policy set to one of them."
-        )
-    return _POLICY_THRESHOLDS[name]
+            f"The run names the disclosure policy {name!r}, which clearlib does not know "
+            f"({exc}). Run the workbook again with disclosure_policy set to a known policy."
+        ) from None
 
 
 def load_summary(run_folder: str | Path) -> dict[str, Any]:
@@ -248,10 +234,8 @@ class RunCheck:
     ----------
     run : Path
         The run folder checked.
-    policy : str
-        The disclosure policy the run was checked under (from its summary.json).
-    threshold : int
-        Counts from 1 to ``threshold - 1`` must be hidden.
+    policy : Policy
+        The disclosure policy the run was checked under (named in its summary.json).
     problems : pandas.DataFrame
         One row per problem: ``where`` (file, and trace or key), ``check`` (``small_count``,
         ``identifier``, ``free_text`` or ``unreadable``), ``what``, ``cells`` (row or point
@@ -261,8 +245,7 @@ class RunCheck:
     """
 
     run: Path
-    policy: str
-    threshold: int
+    policy: Policy
     problems: pd.DataFrame
     checked: tuple[str, ...]
 
@@ -276,14 +259,14 @@ class RunCheck:
         if self.ok:
             return (
                 f"PUBLISHABLE: {len(self.checked)} files of {self.run.name} checked under the "
-                f"{self.policy} policy: no count from 1 to {self.threshold - 1}, no "
+                f"{self.policy.name} policy: no count it hides ({self.policy.hidden_range}), no "
                 "patient-level identifier and no free text."
             )
         n = len(self.problems)
         lines = [
             f"BLOCKED: {self.run.name} cannot be shown to sponsors: {n} problem"
-            f"{'s' if n != 1 else ''} under the {self.policy} policy (counts from 1 to "
-            f"{self.threshold - 1} must be hidden)."
+            f"{'s' if n != 1 else ''} under the {self.policy.name} policy: "
+            f"{self.policy.describe()}"
         ]
         for i, p in enumerate(self.problems.itertuples(index=False), 1):
             cells = f" ({p.cells})" if p.cells else ""
@@ -341,7 +324,7 @@ def _from_publish_check(where: str, frame: pd.DataFrame, **kwargs: Any) -> list[
 # Tables -------------------------------------------------------------------------------------
 
 
-def _check_table(run: Path, path: Path, threshold: int) -> list[dict[str, str]]:
+def _check_table(run: Path, path: Path, rule: Policy) -> list[dict[str, str]]:
     where = path.relative_to(run).as_posix()
     try:
         frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=True)
@@ -350,9 +333,9 @@ def _check_table(run: Path, path: Path, threshold: int) -> list[dict[str, str]]:
     try:
         # check_publishable takes every column of whole numbers as counts; a column named for
         # hours, WTE or money is not one, whatever its values.
-        found = check_publishable(frame, threshold=threshold).count_cols
+        found = check_publishable(frame, policy=rule).count_cols
         counts = [c for c in found if not (_words(c) & _NOT_COUNT_WORDS)]
-        return _from_publish_check(where, frame, count_cols=counts, threshold=threshold)
+        return _from_publish_check(where, frame, count_cols=counts, policy=rule)
     except DataError as exc:  # a column check_publishable cannot judge
         return [_problem(where, "unreadable", str(exc).rstrip("."))]
 
@@ -443,7 +426,7 @@ def _trace_label(i: int, trace: dict[str, Any]) -> str:
     return f"trace {i + 1}" + (f" ({name})" if name else "")
 
 
-def _check_figure(run: Path, path: Path, threshold: int) -> list[dict[str, str]]:
+def _check_figure(run: Path, path: Path, rule: Policy) -> list[dict[str, str]]:
     where = path.relative_to(run).as_posix()
     try:
         figure = json.loads(path.read_text(encoding="utf-8"))
@@ -486,7 +469,7 @@ def _check_figure(run: Path, path: Path, threshold: int) -> list[dict[str, str]]
                 f"{where}, {_trace_label(i, trace)}",
                 frame,
                 count_cols=[label] if is_count else [],
-                threshold=threshold,
+                policy=rule,
             )
             for p in found:
                 p["where"] = p["where"].replace(f", column {label}", f", {label}")
@@ -499,14 +482,15 @@ def _check_figure(run: Path, path: Path, threshold: int) -> list[dict[str, str]]
                     n + 1
                     for n, v in enumerate(values)
                     if isinstance(v, str)
-                    and any(1 <= int(m.group(1)) < threshold for m in _SMALL_IN_TEXT.finditer(v))
+                    and any(rule.hides(int(m.group(1))) for m in _SMALL_IN_TEXT.finditer(v))
                 ]
                 if small:
                     problems.append(
                         _problem(
                             f"{where}, {_trace_label(i, trace)}, {label}",
                             "small_count",
-                            f"labels give a number of people from 1 to {threshold - 1}",
+                            f"labels give a number of people the policy hides "
+                            f"({rule.hidden_range})",
                             "points " + ", ".join(map(str, small[:5])),
                         )
                     )
@@ -535,16 +519,18 @@ def _leaves(value: Any, path: str, key: str) -> Iterator[tuple[str, str, Any]]:
         yield path, key, value
 
 
-def _check_summary(summary: dict[str, Any], threshold: int) -> list[dict[str, str]]:
+def _check_summary(summary: dict[str, Any], rule: Policy) -> list[dict[str, str]]:
     problems = []
     for path, key, value in _leaves(summary, "", ""):
         where = f"summary.json, {path}"
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, int | float):
-            if _is_count_key(key) and 1 <= abs(value) < threshold:
-                problems.append(
-                    _problem(where, "small_count", f"a count from 1 to {threshold - 1} is shown")
+            count = abs(value)
+            if _is_count_key(key) and float(count).is_integer():
+                verdict = check_number(count, name=path, policy=rule)
+                problems.extend(
+                    _problem(where, p.check, p.what) for p in verdict.problems.itertuples()
                 )
             continue
         if not isinstance(value, str):
@@ -555,12 +541,13 @@ def _check_summary(summary: dict[str, Any], threshold: int) -> list[dict[str, st
             )
             continue
         for match in _SMALL_IN_TEXT.finditer(value):
-            if 1 <= int(match.group(1)) < threshold:
+            if rule.hides(int(match.group(1))):
                 problems.append(
                     _problem(
                         where,
                         "small_count",
-                        f"a sentence gives a number of people from 1 to {threshold - 1}",
+                        "a sentence gives a number of people the policy hides "
+                        f"({rule.hidden_range})",
                     )
                 )
                 break
@@ -608,19 +595,15 @@ def check_run(run_folder: str | Path) -> RunCheck:
     """
     run = Path(run_folder)
     summary = load_summary(run)
-    policy_block = summary.get("policy") or {}
-    policy = str(policy_block.get("name") if isinstance(policy_block, dict) else policy_block)
-    if policy in ("", "None"):
-        policy = _DEFAULT_POLICY
-    threshold = policy_threshold(policy)
-    problems = _check_summary(summary, threshold)
+    rule = run_policy(summary)
+    problems = _check_summary(summary, rule)
     checked = ["summary.json"]
     for path in sorted((run / "aggregates").glob("*.csv")):
         checked.append(path.relative_to(run).as_posix())
-        problems.extend(_check_table(run, path, threshold))
+        problems.extend(_check_table(run, path, rule))
     for path in sorted((run / "figures").glob("*.json")):
         checked.append(path.relative_to(run).as_posix())
-        problems.extend(_check_figure(run, path, threshold))
+        problems.extend(_check_figure(run, path, rule))
     for kind, listing in (("tables", "aggregates"), ("figures", "figures")):
         named = summary.get(kind) or {}
         for name, rel in named.items() if isinstance(named, dict) else []:
@@ -634,8 +617,7 @@ def check_run(run_folder: str | Path) -> RunCheck:
                 )
     return RunCheck(
         run=run,
-        policy=policy,
-        threshold=threshold,
+        policy=rule,
         problems=pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)),
         checked=tuple(checked),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clearlib.dashboard._format import Card, format_figure
+from clearlib.dashboard._gate import RunCheck
 
 __all__ = [
     "CSS",
@@ -123,17 +124,15 @@ def recommendations_html(summary: Mapping[str, Any]) -> str:
     return f'<section class="clear-section"><h2>What the figures say</h2><ul>{lis}</ul></section>'
 
 
-def footer_html(summary: Mapping[str, Any], checked: int) -> str:
+def footer_html(summary: Mapping[str, Any], report: RunCheck) -> str:
     """The footer: the disclosure policy applied and what the publish gate checked."""
-    policy = summary.get("policy") or {}
-    name = policy.get("name", "hide-1-4") if isinstance(policy, Mapping) else str(policy)
-    description = policy.get("description", "") if isinstance(policy, Mapping) else ""
     pcn = summary.get("pcn") or {}
     return (
         '<footer class="clear-footer">'
-        f"<p><strong>Disclosure control:</strong> {_e(description)} (policy {_e(name)}). "
-        f"Every table, chart and number on this page ({checked} files) was checked again "
-        "before it was published: no small numbers, no patient identifiers, no free text.</p>"
+        f"<p><strong>Disclosure control:</strong> {_e(report.policy.describe())} (policy "
+        f"{_e(report.policy.name)}). Every table, chart and number on this page "
+        f"({len(report.checked)} files) was checked again before it was published: no small "
+        "numbers, no patient identifiers, no free text.</p>"
         f"<p>Only aggregate figures for {_e(pcn.get('name') or pcn.get('code') or 'the PCN')} "
         "are shown; no patient-level data is used by this page.</p></footer>"
     )

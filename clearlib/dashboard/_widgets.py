@@ -80,7 +80,7 @@ def _blocked_html(report: RunCheck) -> str:
     )
     return (
         '<div class="clear-message" role="alert"><p>This run cannot be shown: it did not pass '
-        f"the disclosure check under the {_escape(report.policy)} policy. The project team "
+        f"the disclosure check under the {_escape(report.policy.name)} policy. The project team "
         "must fix these and run the workbook again:</p>"
         f"<ul>{rows}</ul></div>"
     )
@@ -165,7 +165,7 @@ class _Dashboard:
                 )
             )
             parts.append(out)
-        parts.append(w.HTML(footer_html(summary, len(report.checked))))
+        parts.append(w.HTML(footer_html(summary, report)))
         self.widget = w.VBox(parts, layout=w.Layout(max_width="1100px", margin="0 auto"))
         self.widget.add_class("clear-page")
 

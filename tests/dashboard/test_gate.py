@@ -27,7 +27,7 @@ def test_fixture_run_passes(fixture_run: Path) -> None:
     """The hand-made fixture run passes: WTE, hours and money columns are not counts."""
     report = check_run(fixture_run)
     assert report.ok, report.summary()
-    assert report.policy == "hide-1-4"
+    assert report.policy.name == "hide-1-4"
     assert "summary.json" in report.checked
     assert "aggregates/team.csv" in report.checked
     assert "figures/waterfall.json" in report.checked
@@ -153,12 +153,12 @@ def test_identifiers_and_small_numbers_in_summary_sentences(edit_summary) -> Non
 
 
 def test_policy_threshold_comes_from_the_run(edit_summary) -> None:
-    """Under nhs-hide-1-7-round-5 a cohort of 6 is a small count; under hide-1-4 it is not."""
+    """Under nhs-hide-1-7-round-5 a cohort of 6 is hidden; under hide-1-4 it is shown."""
     run = edit_summary(lambda s: s["headline"].update(cohort_size=6))
     assert check_run(run).ok
     run = edit_summary(lambda s: s["policy"].update(name="nhs-hide-1-7-round-5"))
     report = check_run(run)
-    assert report.threshold == 8
+    assert report.policy.threshold == 7
     assert ("summary.json, headline.cohort_size", "small_count", "") in _problems(run)
 
 
