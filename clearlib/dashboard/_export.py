@@ -16,23 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from clearlib._exceptions import ClearlibError, ConfigError
-from clearlib.dashboard._format import cards
+from clearlib.dashboard._format import HEADLINE_KEYS, cards, format_figure
 from clearlib.dashboard._gate import check_run, load_summary
 from clearlib.dashboard._page import (
     CSS,
+    _role_name,
     cards_html,
-    choices_figure,
+    cost_bars,
+    cost_figure,
     footer_html,
     header_html,
     load_figures,
     recommendations_html,
+    team_figure,
 )
 
 __all__ = ["MAX_GRID_POINTS", "control_values", "export_html", "precompute"]
 
 #: At most this many choices are precomputed (scenarios times assumption values).
-MAX_GRID_POINTS = 4000
-_MAX_STEPS = 9
+MAX_GRID_POINTS = 2000
+_MAX_STEPS = 7
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
@@ -54,7 +57,7 @@ def control_values(control: Any, max_steps: int = _MAX_STEPS) -> list[float]:
     >>> control_values({"value": 0.8, "min": 0.5, "max": 1.0, "step": 0.1})
     [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     >>> control_values({"value": 3, "min": 0, "max": 100, "step": 1})
-    [0, 3, 12, 24, 36, 48, 60, 72, 84, 96, 100]
+    [0, 3, 15, 30, 45, 60, 75, 90, 100]
     """
     lo, hi = float(_field(control, "min")), float(_field(control, "max"))
     step = float(_field(control, "step") or (hi - lo) / 4 or 1)
@@ -68,7 +71,7 @@ def control_values(control: Any, max_steps: int = _MAX_STEPS) -> list[float]:
 
 
 def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
-    """Every scenario and assumption value the static page offers, with its cards and chart.
+    """Every scenario and assumption value the static page offers, with its figures.
 
     Parameters
     ----------
@@ -80,9 +83,11 @@ def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``scenarios``, ``controls`` (name, label, unit, values, default) and ``points``:
-        ``{"<scenario>|<i>|<j>...": {"cards": html, "chart": [labels, numbers]}}`` where
-        ``i, j`` index each control's values.
+        ``scenarios``; ``controls`` (name, label, unit, values, default); ``cards`` (key and
+        label of each card); ``costs`` (the cost bars' labels); ``roles``; and ``points``:
+        ``{"<scenario>|<i>|<j>...": {"v": card texts, "n": {card: note}, "c": costs,
+        "t": WTE today by role, "p": WTE proposed by role}}`` where ``i, j`` index each
+        control's values, or ``{"m": message}`` for a choice the model refuses.
     """
     scenarios = list(model.scenario_names)
     controls = list(model.controls)
@@ -93,22 +98,43 @@ def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
         if size <= max_points or steps <= 2:
             break
         steps -= 1
-    points: dict[str, Any] = {}
     names = [str(_field(c, "name")) for c in controls]
+    results: dict[str, Any] = {}
     for scenario in scenarios:
         for combo in itertools.product(*[range(len(v)) for v in values]):
             chosen = {n: values[k][i] for k, (n, i) in enumerate(zip(names, combo, strict=True))}
             key = "|".join([scenario, *map(str, combo)])
             try:
-                result = model.compute(scenario, **chosen)
+                results[key] = model.compute(scenario, **chosen)
             except ClearlibError as exc:
-                points[key] = {"message": str(exc)}
-                continue
-            fig = choices_figure(result)["data"][0]
-            points[key] = {
-                "cards": cards_html(cards(result), "choices"),
-                "chart": [fig["y"], fig["x"], fig["text"]],
-            }
+                results[key] = exc
+    computed = [r for r in results.values() if not isinstance(r, Exception)]
+    card_keys = [k for k in HEADLINE_KEYS if any(c.key == k for r in computed for c in cards(r))]
+    cost_labels = max((cost_bars(r)[0] for r in computed), key=len, default=[])
+    roles = sorted({str(role) for r in computed for k in ("staffing_today", "staffing_proposed")
+                    for role in (r.get(k) or {})})  # fmt: skip
+    points: dict[str, Any] = {}
+    for key, result in results.items():
+        if isinstance(result, Exception):
+            points[key] = {"m": str(result)}
+            continue
+        shown = {c.key: c for c in cards(result, card_keys)}
+        labels, costs = cost_bars(result)
+        by_label = dict(zip(labels, costs, strict=True))
+        today = result.get("staffing_today") or {}
+        proposed = result.get("staffing_proposed") or {}
+        points[key] = {
+            "v": [shown[k].text if k in shown else "" for k in card_keys],
+            "n": {
+                str(i): shown[k].note
+                for i, k in enumerate(card_keys)
+                if k in shown and shown[k].note
+            },
+            "c": [by_label.get(label) for label in cost_labels],
+            "ct": [format_figure("cost", by_label.get(label)) for label in cost_labels],
+            "t": [round(float(today.get(r, 0.0)), 2) for r in roles],
+            "p": [round(float(proposed.get(r, 0.0)), 2) for r in roles],
+        }
     return {
         "scenarios": scenarios,
         "controls": [
@@ -121,6 +147,9 @@ def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
             }
             for n, c, v in zip(names, controls, values, strict=True)
         ],
+        "cards": [[k, HEADLINE_KEYS[k][0]] for k in card_keys],
+        "costs": cost_labels,
+        "roles": [_role_name(r) for r in roles],
         "points": points,
     }
 
@@ -146,33 +175,77 @@ _SCRIPT = """
   var grid = JSON.parse(document.getElementById("clear-grid").textContent);
   var figures = JSON.parse(document.getElementById("clear-figures").textContent);
   var config = %(config)s;
-  var choiceLayout = %(choice_layout)s;
+  var costLayout = %(cost_layout)s;
+  var teamLayout = %(team_layout)s;
   figures.forEach(function (f) {
     Plotly.newPlot(document.getElementById(f.id), f.figure.data, f.figure.layout, config);
   });
-  if (!grid) { return; }
   var scenario = document.getElementById("clear-scenario");
   var sliders = grid.controls.map(function (c) {
     return document.getElementById("clear-control-" + c.name);
   });
-  function label(c, i) {
-    var v = c.values[i];
-    return String(v) + (c.unit ? " " + c.unit : "");
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function cardsOf(point) {
+    var box = el("div", "clear-cards");
+    box.id = "choices-cards";
+    grid.cards.forEach(function (card, i) {
+      if (!point.v[i]) { return; }
+      var c = el("div", "clear-card");
+      c.setAttribute("data-key", card[0]);
+      c.appendChild(el("div", "clear-card-label", card[1]));
+      c.appendChild(el("div", "clear-card-value", point.v[i]));
+      if (point.n[String(i)]) { c.appendChild(el("div", "clear-card-note", point.n[String(i)])); }
+      box.appendChild(c);
+    });
+    return box;
+  }
+  function team(point) {
+    var idx = grid.roles.map(function (r, i) { return i; }).filter(function (i) {
+      return point.t[i] > 0 || point.p[i] > 0;
+    });
+    idx.sort(function (a, b) {
+      var d = Math.max(point.t[b], point.p[b]) - Math.max(point.t[a], point.p[a]);
+      return d !== 0 ? d : a - b;
+    });
+    var roles = idx.map(function (i) { return grid.roles[i]; });
+    var layout = JSON.parse(JSON.stringify(teamLayout));
+    layout.height = Math.max(280, 60 + 48 * roles.length);
+    return {layout: layout, data: [["Today", point.t, "#768692"], ["Proposed", point.p, "#005EB8"]]
+      .map(function (b) {
+        return {type: "bar", orientation: "h", name: b[0], y: roles,
+          x: idx.map(function (i) { return b[1][i]; }), marker: {color: b[2]},
+          hovertemplate: "%%{y}: %%{x:.1f} WTE<extra>" + b[0] + "</extra>"};
+      })};
   }
   function update() {
     var key = [scenario.value].concat(sliders.map(function (s) { return s.value; })).join("|");
     grid.controls.forEach(function (c, k) {
-      document.getElementById("clear-readout-" + c.name).textContent = label(c, sliders[k].value);
+      var v = c.values[sliders[k].value];
+      document.getElementById("clear-readout-" + c.name).textContent =
+        String(v) + (c.unit ? " " + c.unit : "");
     });
     var point = grid.points[key];
     var out = document.getElementById("clear-choices-result");
+    out.textContent = "";
     if (!point) { out.textContent = "No figures were precomputed for these choices."; return; }
-    if (point.message) { out.textContent = point.message; return; }
-    out.innerHTML = point.cards;
-    var data = [{type: "bar", orientation: "h", y: point.chart[0], x: point.chart[1],
-      text: point.chart[2], textposition: "auto", hoverinfo: "skip",
-      marker: {color: ["#768692", "#005EB8", "#41B6E6"].slice(0, point.chart[0].length)}}];
-    Plotly.react(document.getElementById("clear-figure-choices"), data, choiceLayout, config);
+    if (point.m) { out.appendChild(el("div", "clear-message", point.m)); return; }
+    out.appendChild(cardsOf(point));
+    var t = team(point);
+    Plotly.react(document.getElementById("clear-figure-choices-team"), t.data, t.layout, config);
+    var shown = grid.costs.map(function (l, i) { return i; }).filter(function (i) {
+      return point.c[i] !== null;
+    });
+    Plotly.react(document.getElementById("clear-figure-choices-cost"), [{type: "bar",
+      orientation: "h", y: shown.map(function (i) { return grid.costs[i]; }),
+      x: shown.map(function (i) { return point.c[i]; }),
+      text: shown.map(function (i) { return point.ct[i]; }), textposition: "auto",
+      hoverinfo: "skip", marker: {color: ["#768692", "#005EB8", "#41B6E6"].slice(0, shown.length)}
+    }], costLayout, config);
   }
   scenario.addEventListener("change", update);
   sliders.forEach(function (s) { s.addEventListener("input", update); });
@@ -214,7 +287,8 @@ def _choices_html(grid: dict[str, Any], described: Mapping[str, str]) -> str:
         '<button type="button" id="clear-reset">Back to the run\'s assumptions</button>'
         '<section class="clear-section clear-choices" id="choices">'
         '<h3>With your choices</h3><div id="clear-choices-result"></div></section>'
-        '<div id="clear-figure-choices" style="height:260px"></div></section>'
+        '<div id="clear-figure-choices-team"></div>'
+        '<div id="clear-figure-choices-cost"></div></section>'
     )
 
 
@@ -274,8 +348,11 @@ def export_html(
             'style="height:450px"></div></section>'
         )
         figures.append({"id": div, "figure": figure})
-    choice_layout = choices_figure({})["layout"]
-    script = _SCRIPT % {"config": _json(_PLOTLY_CONFIG), "choice_layout": _json(choice_layout)}
+    script = _SCRIPT % {
+        "config": _json(_PLOTLY_CONFIG),
+        "cost_layout": _json(cost_figure([], [])["layout"]),
+        "team_layout": _json(team_figure([], [], [])["layout"]),
+    }
     pcn = summary.get("pcn") or {}
     title = f"Anticipatory care: {pcn.get('name') or pcn.get('code') or 'sponsor dashboard'}"
     page = (

@@ -158,7 +158,8 @@ def cards(values: Mapping[str, Any], keys: list[str] | None = None) -> list[Card
         Headline figures by key (``summary.json``'s ``headline``, or a SponsorModel result).
         Values that are not numbers (tables, lists) are left out.
     keys : list of str, optional
-        Only these keys, in this order. Default: the known keys first, then any other numbers.
+        Only these keys, in this order. Default: those of :data:`HEADLINE_KEYS` present, in
+        its order (a sponsor sees the eight figures that matter, not every working figure).
 
     Returns
     -------
@@ -178,7 +179,6 @@ def cards(values: Mapping[str, Any], keys: list[str] | None = None) -> list[Card
     }
     if keys is None:
         keys = [k for k in HEADLINE_KEYS if k in numeric]
-        keys += [k for k in numeric if k not in HEADLINE_KEYS]
     notes = _cost_notes(values)
     return [
         Card(key=k, label=_label(k), text=format_figure(k, numeric.get(k)), note=notes.get(k, ""))

@@ -19,11 +19,14 @@ __all__ = [
     "CSS",
     "FIGURE_SECTIONS",
     "cards_html",
-    "choices_figure",
+    "cost_bars",
+    "cost_figure",
     "footer_html",
     "header_html",
     "load_figures",
     "recommendations_html",
+    "team_bars",
+    "team_figure",
 ]
 
 CSS = """
@@ -68,9 +71,9 @@ FIGURE_SECTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "dashed lines are the process limits; points outside them are signals, not noise.",
     ),
     (
-        ("demand_capacity", "capacity"),
+        ("demand_capacity", "capacity", "gap_heatmap"),
         "Demand against capacity",
-        "Clinical hours the cohort needs each week against the hours the team has.",
+        "Clinical hours of demand each week against the hours the team has, by role.",
     ),
     (
         ("team",),
@@ -163,52 +166,127 @@ def load_figures(run: Path, summary: Mapping[str, Any]) -> list[tuple[str, str, 
     return shown
 
 
-def choices_figure(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A bar chart of a year's cost: today's team, the proposed team and the ARRS allocation.
+_LAYOUT = {
+    "font": {"family": "Arial, Helvetica, sans-serif", "size": 16, "color": "#425563"},
+    "margin": {"l": 10, "r": 20, "t": 50, "b": 50},
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+}
 
-    Returns plotly JSON (a dict), so the served page and the static page draw the same chart.
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if value != value else float(value)  # NaN
+
+
+def cost_bars(values: Mapping[str, Any]) -> tuple[list[str], list[float]]:
+    """The cost bars' labels and values: today's team, the proposed team, today plus ARRS.
 
     Examples
     --------
-    >>> fig = choices_figure({"cost_today": 100.0, "cost_proposed": 130.0,
-    ...                       "arrs_allocation": 20.0})
-    >>> fig["data"][0]["x"]
-    [100.0, 130.0, 120.0]
+    >>> cost_bars({"cost_today": 100.0, "cost_proposed": 130.0, "arrs_allocation": 20.0})
+    (["Today's team", 'Proposed team', "Today's cost plus the ARRS allocation"], [100.0, 130.0, 120.0])
     """
-    bars = [
-        ("Today's team", values.get("cost_today")),
-        ("Proposed team", values.get("cost_proposed")),
-    ]
-    today, arrs = values.get("cost_today"), values.get("arrs_allocation")
-    if isinstance(today, int | float) and isinstance(arrs, int | float):
-        bars.append(("Today's cost plus the ARRS allocation", float(today) + float(arrs)))
-    bars = [(label, float(v)) for label, v in bars if isinstance(v, int | float)]
+    today, proposed = _number(values.get("cost_today")), _number(values.get("cost_proposed"))
+    arrs = _number(values.get("arrs_allocation"))
+    bars = [("Today's team", today), ("Proposed team", proposed)]
+    if today is not None and arrs is not None:
+        bars.append(("Today's cost plus the ARRS allocation", today + arrs))
+    kept = [(label, v) for label, v in bars if v is not None]
+    return [b[0] for b in kept], [b[1] for b in kept]
+
+
+def team_bars(values: Mapping[str, Any]) -> tuple[list[str], list[float], list[float]]:
+    """Roles, WTE today and WTE proposed, from ``staffing_today`` and ``staffing_proposed``.
+
+    Roles are named as the course names them and ordered by their larger WTE.
+
+    Examples
+    --------
+    >>> team_bars({"staffing_today": {"gp": 5.0}, "staffing_proposed": {"gp": 4.0,
+    ...            "paramedic": 1.0}})
+    (['General practitioner', 'Paramedic'], [5.0, 0.0], [4.0, 1.0])
+    """
+    today = values.get("staffing_today") or {}
+    proposed = values.get("staffing_proposed") or {}
+    if not isinstance(today, Mapping) or not isinstance(proposed, Mapping):
+        return [], [], []
+    roles = sorted(
+        set(today) | set(proposed),
+        key=lambda r: (-max(float(today.get(r, 0.0)), float(proposed.get(r, 0.0))), str(r)),
+    )
+    return (
+        [_role_name(r) for r in roles],
+        [round(float(today.get(r, 0.0)), 2) for r in roles],
+        [round(float(proposed.get(r, 0.0)), 2) for r in roles],
+    )
+
+
+def _role_name(role: str) -> str:
+    from clearlib import reference
+
+    r = reference.roles()
+    names = dict(zip(r["code"].astype(str), r["name"].astype(str), strict=True))
+    name = names.get(str(role), str(role).replace("_", " "))
+    return name[:1].upper() + name[1:]
+
+
+def cost_figure(labels: Sequence[str], costs: Sequence[float]) -> dict[str, Any]:
+    """Plotly JSON of the cost bars (the served and the static page draw the same chart)."""
     return {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [b[0] for b in bars],
-                "x": [b[1] for b in bars],
-                "text": [format_figure("cost", b[1]) for b in bars],
+                "y": list(labels),
+                "x": list(costs),
+                "text": [format_figure("cost", c) for c in costs],
                 "textposition": "auto",
-                "marker": {"color": ["#768692", "#005EB8", "#41B6E6"][: len(bars)]},
+                "marker": {"color": ["#768692", "#005EB8", "#41B6E6"][: len(costs)]},
                 "hoverinfo": "skip",
             }
         ],
         "layout": {
+            **_LAYOUT,
             "title": {"text": "Cost a year with your choices", "x": 0, "font": {"size": 18}},
-            "font": {"family": "Arial, Helvetica, sans-serif", "size": 16, "color": "#425563"},
             "xaxis": {
                 "title": {"text": "Cost a year (£)"},
                 "tickprefix": "£",
                 "rangemode": "tozero",
             },
             "yaxis": {"autorange": "reversed", "automargin": True},
-            "margin": {"l": 10, "r": 20, "t": 50, "b": 50},
-            "height": 260,
-            "paper_bgcolor": "white",
-            "plot_bgcolor": "white",
+            "height": 280,
             "showlegend": False,
+        },
+    }
+
+
+def team_figure(
+    roles: Sequence[str], today: Sequence[float], proposed: Sequence[float]
+) -> dict[str, Any]:
+    """Plotly JSON of the team before and after, WTE by role."""
+    bars = [("Today", today, "#768692"), ("Proposed", proposed, "#005EB8")]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": name,
+                "y": list(roles),
+                "x": list(wte),
+                "marker": {"color": colour},
+                "hovertemplate": "%{y}: %{x:.1f} WTE<extra>" + name + "</extra>",
+            }
+            for name, wte, colour in bars
+        ],
+        "layout": {
+            **_LAYOUT,
+            "title": {"text": "The team with your choices (WTE)", "x": 0, "font": {"size": 18}},
+            "barmode": "group",
+            "xaxis": {"title": {"text": "Whole-time equivalents"}, "rangemode": "tozero"},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "legend": {"orientation": "h", "y": -0.2},
+            "height": max(280, 60 + 48 * len(roles)),
         },
     }

@@ -19,11 +19,14 @@ from clearlib.dashboard._gate import RunCheck, check_run, load_summary
 from clearlib.dashboard._page import (
     CSS,
     cards_html,
-    choices_figure,
+    cost_bars,
+    cost_figure,
     footer_html,
     header_html,
     load_figures,
     recommendations_html,
+    team_bars,
+    team_figure,
 )
 
 __all__ = ["RUN_ENV", "find_run", "sponsor_dashboard"]
@@ -192,8 +195,10 @@ class _Dashboard:
         self.reset.add_class("clear-reset")
         self.note = w.HTML()
         self.result = w.HTML()
-        self.chart = w.Output(layout=w.Layout(min_height="260px"))
-        self.chart.add_class("clear-figure-choices")
+        self.cost_chart = w.Output(layout=w.Layout(min_height="280px"))
+        self.cost_chart.add_class("clear-figure-choices-cost")
+        self.team_chart = w.Output(layout=w.Layout(min_height="280px"))
+        self.team_chart.add_class("clear-figure-choices-team")
         self.scenario.observe(self._update, "value")
         for s in self.sliders.values():
             s.observe(self._update, "value")
@@ -212,7 +217,8 @@ class _Dashboard:
                 *self.sliders.values(),
                 self.reset,
                 self.result,
-                self.chart,
+                self.team_chart,
+                self.cost_chart,
             ],
             layout=w.Layout(padding="16px"),
         )
@@ -245,7 +251,12 @@ class _Dashboard:
             "<h3>With your choices</h3>"
             f"{cards_html(cards(result), 'choices')}</section>"
         )
-        _show_figure(self.chart, choices_figure(result))
+        roles, today, proposed = team_bars(result)
+        if roles:
+            _show_figure(self.team_chart, team_figure(roles, today, proposed))
+        labels, costs = cost_bars(result)
+        if labels:
+            _show_figure(self.cost_chart, cost_figure(labels, costs))
 
 
 def _default_model(run: Path) -> Any:

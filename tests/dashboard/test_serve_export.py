@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pytest
 from typer.testing import CliRunner
 
 from clearlib._cli import app
@@ -124,8 +123,12 @@ def test_precomputed_grid_matches_the_model() -> None:
     assert len(grid["points"]) == 2 * 5 * 4
     point = grid["points"]["cheapest_mix|4|3"]  # 90 minutes, 4 reviews
     expected = model.compute("cheapest_mix", minutes=90, reviews=4)
-    assert format_figure("cost_proposed", expected["cost_proposed"]) in point["cards"]
-    assert point["chart"][1][1] == expected["cost_proposed"]
+    keys = [k for k, _ in grid["cards"]]
+    assert keys == ["cohort_hours_per_year", "cohort_wte", "cost_today", "cost_proposed",
+                    "arrs_allocation"]  # fmt: skip
+    assert point["v"] == [format_figure(k, expected[k]) for k in keys]
+    assert point["c"][1] == expected["cost_proposed"]
+    assert point["n"] == {"3": cards(expected)[3].note}
 
 
 def test_export_is_one_offline_file(fixture_run: Path, tmp_path: Path) -> None:
@@ -178,8 +181,8 @@ def test_cli_reports_a_missing_run(tmp_path: Path) -> None:
     assert "DataError: No run folder" in result.output
 
 
-@pytest.mark.parametrize("key", ["cohort_size", "gap_wte", "cost_today"])
-def test_cards_keep_headline_order(key: str) -> None:
-    """Known headline keys come first, in the dashboard's order; others follow."""
-    values = {"zeta": 1.0, key: 10.0}
-    assert [c.key for c in cards(values)] == [key, "zeta"]
+def test_cards_show_the_headline_keys_in_order() -> None:
+    """Cards follow the dashboard's order and leave out working figures and non-numbers."""
+    values = {"arrs_claimed": 1.0, "gap_wte": 2.0, "scenario": "x", "cohort_size": 300}
+    assert [c.key for c in cards(values)] == ["cohort_size", "gap_wte"]
+    assert [c.key for c in cards(values, keys=["arrs_claimed"])] == ["arrs_claimed"]
