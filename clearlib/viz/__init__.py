@@ -1,6 +1,8 @@
 """Charts: one plotly theme (NHS identity palette, colour-blind safe) and chart helpers.
 
 Every chart is titled and labelled and carries its source, through :func:`finish`.
+:func:`xmr` and :func:`spc_chart` draw NHS England "Making Data Count" XmR charts (statistical
+process control): limits, special-cause rules, variation and assurance, and words for sponsors.
 """
 
 from clearlib.viz._segment import (
@@ -12,6 +14,7 @@ from clearlib.viz._segment import (
     silhouette_chart,
     waterfall_chart,
 )
+from clearlib.viz._spc import VARIATIONS, XmRResult, spc_chart, xmr
 from clearlib.viz._theme import NHS_COLOURS, PALETTE, finish, use_theme
 from clearlib.viz._workforce import (
     demand_capacity_chart,
@@ -24,6 +27,8 @@ from clearlib.viz._workforce import (
 __all__ = [
     "NHS_COLOURS",
     "PALETTE",
+    "VARIATIONS",
+    "XmRResult",
     "calibration_chart",
     "capture_chart",
     "crosstab_chart",
@@ -33,9 +38,11 @@ __all__ = [
     "needs_chart",
     "segment_chart",
     "silhouette_chart",
+    "spc_chart",
     "team_chart",
     "tornado_chart",
     "use_theme",
     "waits_chart",
     "waterfall_chart",
+    "xmr",
 ]
