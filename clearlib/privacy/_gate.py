@@ -529,7 +529,7 @@ def _total_problems(
 
     # Across a row: a count column called Total/All beside the other count columns.
     total_cols = [j for j, c in enumerate(cols) if _is_total(c)]
-    if len(total_cols) == 1 and len(cols) > 2:
+    if len(total_cols) == 1 and len(cols) >= 2:
         t = total_cols[0]
         parts = [j for j in range(len(cols)) if j != t]
         rows = np.flatnonzero(~hidden[:, t] & (hidden[:, parts].sum(axis=1) == 1))
@@ -560,7 +560,7 @@ def _total_problems(
             for rows in members:
                 totals = rows[is_total[rows]]
                 parts = rows[~is_total[rows]]
-                if len(totals) != 1 or len(parts) < 2 or hidden[totals[0], j]:
+                if len(totals) != 1 or not len(parts) or hidden[totals[0], j]:
                     continue
                 if hidden[parts, j].sum() == 1:
                     revealed.append(int(totals[0]))

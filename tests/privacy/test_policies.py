@@ -226,6 +226,28 @@ def test_gate_refuses_a_printed_total_that_gives_back_a_hidden_cell(name):
         assert str(v) not in result.summary()
 
 
+def test_gate_checks_totals_as_suppress_protects_them():
+    """A line of one cell and its printed total is a line too: hiding the cell alone leaves the
+    total equal to it (refused); suppress() hides the total as well (passes). A long table's
+    Total row is checked within each year, as suppress() protects it."""
+    index = pd.Index(["G001"], name="practice")
+    lone = pd.DataFrame({"dna": ["*"], "Total": ["12"]}, index=index)
+    assert _checks(check_publishable(lone)) == [("revealed_by_total", "Total")]
+    t = pd.DataFrame({"dna": [12], "Total": [12]}, index=index)
+    assert check_publishable(suppress(t, threshold=13)).ok
+    assert suppress(t, threshold=13).table.isna().all().all()
+    long = pd.DataFrame(
+        {
+            "year": ["2024", "2024", "2024", "2025", "2025", "2025"],
+            "practice": ["A", "B", "Total", "A", "B", "Total"],
+            "n": [20, "*", 40, "*", "*", 30],
+        }
+    )
+    result = check_publishable(long, count_cols=["n"])
+    assert _checks(result) == [("revealed_by_total", "n")]
+    assert result.problems.loc[0, "rows"] == "3"
+
+
 @pytest.mark.parametrize("name", list(POLICIES))
 def test_gate_refuses_identifiers_and_free_text_under_each_policy(name):
     """A patient_id column and a notes column are refused whatever the policy."""
