@@ -425,11 +425,14 @@ def _xmr(
     upl, lpl = mean + LIMIT_FACTOR * mr_bar, mean - LIMIT_FACTOR * mr_bar
     near = 2 / 3 * LIMIT_FACTOR * mr_bar  # the 2-sigma line's distance from the mean
 
-    side = np.sign(x - mean).astype(int)
-    outside = np.where(x > upl, 1, np.where(x < lpl, -1, 0))
+    # Differences within rounding error of the mean (0.1 + 0.2 - 0.3) count as on the line.
+    tol = 1e-9 * max(1.0, float(np.abs(x).max()))
+    gap = np.where(np.abs(x - mean) <= tol, 0.0, x - mean)
+    side = np.sign(gap).astype(int)
+    outside = np.where(x > upl + tol, 1, np.where(x < lpl - tol, -1, 0))
     shift = _rule_shift(side, shift_length)
     trend_up, trend_down = _rule_trend(x, trend_length)
-    two = _rule_two_of_three(side, np.abs(x - mean) > near)
+    two = _rule_two_of_three(side, np.abs(gap) > near + tol)
 
     rules: list[str] = []
     variation: list[str] = []
@@ -611,8 +614,8 @@ def _signals(r: XmRResult, period: str) -> list[str]:
             out.append(
                 f"- {_plural(len(idx), period)} {'was' if len(idx) == 1 else 'were'} {where} ({when})."
             )
-    side = np.sign(x - r.mean).astype(int)
-    for start, stop, value in _runs(_rule_shift(side, r.shift_length)):
+    side = np.sign(np.where(t["rules"].str.contains(RULE_SHIFT, regex=False), x - r.mean, 0))
+    for start, stop, value in _runs(_rule_shift(side.astype(int), r.shift_length)):
         k = stop - start
         where = "above" if value > 0 else "below"
         if stop == len(x):

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clearlib import ConfigError, DataError
 from clearlib.viz import VARIATIONS, XmRResult, spc_chart, xmr
@@ -373,3 +375,39 @@ def test_chart_from_a_series_runs_xmr_and_refuses_options_on_a_result():
     assert "Special cause: improvement" in names and "Target" not in names
     with pytest.raises(ConfigError, match="xmr"):
         spc_chart(xmr(s), title="t", y_title="y", source="s", improvement="up")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=2, max_size=40),
+    st.sampled_from(["up", "down", None]),
+)
+def test_property_limits_and_flags_are_consistent(values, improvement):
+    """For any series: limits are mean ± 2.66 × mR-bar, a point is special cause exactly when a
+    rule fired, common cause otherwise, and 'neither' appears only without a direction."""
+    r = xmr(values, improvement=improvement)
+    x = np.array(values)
+    assert r.mean == pytest.approx(x.mean(), abs=1e-6)
+    assert r.mr_bar == pytest.approx(np.abs(np.diff(x)).mean(), abs=1e-6)
+    assert r.upl == pytest.approx(r.mean + 2.66 * r.mr_bar, abs=1e-6)
+    t = r.table
+    assert (t["special_cause"] == t["rules"].ne("")).all()
+    assert (t["special_cause"] == t["variation"].ne("common cause")).all()
+    assert ("special cause – neither" in set(t["variation"])) <= (improvement is None)
+    assert set(t["variation"]) <= set(VARIATIONS)
+    assert r.variation == t["variation"].iloc[-1]
+
+
+def test_one_column_frame_and_labels_are_accepted():
+    """A one-column DataFrame is its column; index= labels the points."""
+    frame = pd.DataFrame({"hours": [10, 12, 11, 14, 13]})
+    r = xmr(frame, index=list("abcde"))
+    assert list(r.table.index) == list("abcde") and r.name == "hours"
+    with pytest.raises(DataError, match="one column"):
+        xmr(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+
+
+def test_values_equal_to_the_mean_within_rounding_are_on_the_line():
+    """Eight values of 0.1 have a floating-point mean a hair off 0.1: no shift, no signal."""
+    r = xmr([0.1] * 8)
+    assert r.mr_bar == 0 and not r.table["special_cause"].any()
