@@ -21,6 +21,7 @@ from rich.table import Table
 from clearlib._console import expected_errors, stderr, stdout
 from clearlib.course._cli import course_app
 from clearlib.dashboard._cli import dashboard_app
+from clearlib.projects._cli import project_app
 
 __all__ = ["app", "main"]
 
@@ -39,6 +40,7 @@ data_app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(course_app, name="course")
 app.add_typer(dashboard_app, name="dashboard")
+app.add_typer(project_app, name="project")
 
 
 def _progress(console: Console) -> AbstractContextManager[Progress | None]:
@@ -86,6 +88,13 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
+class ExportSystem(StrEnum):
+    """The clinical-system exports ``data synth --as`` can imitate."""
+
+    emis = "emis"
+    systmone = "systmone"
+
+
 @data_app.command("synth")
 def synth(
     name: Annotated[
@@ -126,6 +135,16 @@ def synth(
             "duplicates, renamed columns...) with an answer key, for the data-quality lesson.",
         ),
     ] = False,
+    as_system: Annotated[
+        ExportSystem | None,
+        typer.Option(
+            "--as",
+            case_sensitive=False,
+            help="Write the dataset as an EMIS Web or SystmOne export would arrive (the "
+            "system's column names and labels, day-first dates, codes from the example code "
+            "lists), to try [bold]clearlib data import[/bold] on.",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic PCN dataset from a population spec.
 
@@ -142,12 +161,19 @@ def synth(
       clearlib data synth ics --jobs 2             [dim]# an ICS of about 1 million patients[/dim]
 
       clearlib data synth default --messy          [dim]# a messy export and its answer key[/dim]
+
+      clearlib data synth default --as emis        [dim]# as an EMIS Web export would arrive[/dim]
     """
     import clearlib
     import clearlib.synth
 
     err = stderr()
     with expected_errors():
+        if messy and as_system is not None:
+            raise typer.BadParameter("choose --messy or --as, not both.")
+        if as_system is not None:
+            _write_export(name, seed, out, as_system.value)
+            return
         if messy:
             _write_messy(name, seed, out)
             return
@@ -195,6 +221,75 @@ def _write_messy(name: str, seed: int | None, out: Path | None) -> None:
             "Keep it from learners until they have looked for the problems themselves.",
             soft_wrap=True,
         )
+
+
+def _write_export(name: str, seed: int | None, out: Path | None, system: str) -> None:
+    import clearlib
+    import clearlib.synth
+    from clearlib._config import data_dir
+
+    bundle = clearlib.load_pcn(name, seed=seed)
+    target = (
+        out if out is not None else data_dir() / f"{bundle.manifest.get('name', name)}-{system}"
+    )
+    folder = clearlib.synth.write_export(bundle, target, system=system)
+    template = clearlib.synth.EXPORT_SYSTEMS[system]
+    console = stdout()
+    n_files = sum(1 for p in folder.iterdir() if p.suffix == ".csv")
+    console.print(
+        f"{system} export of {name} ({n_files} CSV files) written to {folder}", soft_wrap=True
+    )
+    console.print(
+        f"Import it: clearlib data import {template} {folder} --out {folder}-imported",
+        soft_wrap=True,
+    )
+
+
+@data_app.command("import")
+def import_(
+    mapping: Annotated[
+        str,
+        typer.Argument(
+            metavar="MAPPING",
+            help="A mapping file (.toml), or a shipped template: [bold]emis-web[/bold], "
+            "[bold]systmone[/bold] (datasets/mappings/).",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="The dataset folder to write (Parquet and manifest)."),
+    ],
+    export: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[EXPORT]",
+            help="The folder of export files. Default: the folder that holds the mapping file.",
+        ),
+    ] = None,
+) -> None:
+    """Import a clinical system's export through a mapping file, then validate it.
+
+    The mapping file says which export file feeds which table, how each column maps, how
+    dates are written and which code lists translate the codes. The dataset is written in
+    the course's layout (clearlib.data.read_dataset reads it), with a mapping report in
+    OUT/import_report/: rows in and out per table, every unmapped code and label, every
+    rejected row and why. Exits with status 1 unless everything mapped and validates.
+
+    Examples:
+
+      clearlib data import my-export/emis-web.toml --out my-pcn
+
+      clearlib data import systmone exports/ --out my-pcn
+    """
+    import clearlib.data
+
+    console = stdout()
+    with expected_errors():
+        result = clearlib.data.import_extract(mapping, export, out)
+    console.print(result)
+    console.print(f"Mapping report written to {out / 'import_report'}", soft_wrap=True)
+    console.print(f'Load it in Python: clearlib.data.read_dataset(r"{out}")', soft_wrap=True)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @data_app.command("profile")
