@@ -56,9 +56,19 @@ def control_values(control: Any, max_steps: int = _MAX_STEPS) -> list[float]:
     [30, 45, 60, 75, 90]
     >>> control_values({"value": 0.8, "min": 0.5, "max": 1.0, "step": 0.1})
     [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    >>> control_values({"value": 0.05, "min": 0, "max": 0.2, "step": 0.05,
+    ...                 "values": [0.0, 0.02, 0.05, 0.1]})
+    [0.0, 0.02, 0.05, 0.1]
     >>> control_values({"value": 3, "min": 0, "max": 100, "step": 1})
     [0, 3, 15, 30, 45, 60, 75, 90, 100]
     """
+    listed = _field(control, "values")
+    if listed:  # only these values were computed by the run
+        options = sorted(float(v) for v in listed)
+        stride = max(1, math.ceil(len(options) / max_steps))
+        chosen = set(options[::stride]) | {options[-1]}
+        chosen |= {min(options, key=lambda v: abs(v - float(_field(control, "value"))))}
+        return sorted(chosen)
     lo, hi = float(_field(control, "min")), float(_field(control, "max"))
     step = float(_field(control, "step") or (hi - lo) / 4 or 1)
     value = float(_field(control, "value"))

@@ -107,6 +107,23 @@ def _field(control: Any, name: str, default: Any = None) -> Any:
 def _slider(control: Any) -> Any:
     import ipywidgets as w
 
+    listed = _field(control, "values")
+    if listed:  # only these values were computed by the run: offer exactly those
+        unit = _field(control, "unit", "") or ""
+        label = str(_field(control, "label", _field(control, "name")))
+        options = [float(v) for v in listed]
+        value = min(options, key=lambda v: abs(v - float(_field(control, "value"))))
+        slider = w.SelectionSlider(
+            options=[(f"{v:g}", v) for v in options],
+            value=value,
+            description=f"{label}{' (' + unit + ')' if unit else ''}",
+            continuous_update=False,
+            style={"description_width": "320px"},
+            layout=w.Layout(width="680px"),
+        )
+        slider.add_class(f"clear-control-{_field(control, 'name')}")
+        return slider
+
     step = float(_field(control, "step", 1) or 1)
     whole = all(float(_field(control, k, 0) or 0).is_integer() for k in ("value", "min", "max"))
     whole = whole and step.is_integer()
