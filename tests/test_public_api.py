@@ -13,6 +13,7 @@ import pytest
 PACKAGES = [
     "clearlib",
     "clearlib.course",
+    "clearlib.dashboard",
     "clearlib.data",
     "clearlib.privacy",
     "clearlib.reference",

@@ -54,7 +54,11 @@ CSS = """
 .clear-page label, .clear-page select, .clear-page input { font-size: 16px; }
 .clear-control { margin: 8px 0; }
 .clear-control label { display: inline-block; min-width: 280px; }
-.widget-label, .widget-readout, .widget-dropdown select { font-size: 16px !important; }
+.clear-page p, .clear-page li, .clear-page .widget-html-content { font-size: 16px;
+  line-height: 1.5; }
+.widget-label, .widget-readout, .widget-dropdown select, .widget-button {
+  font-size: 16px !important; }
+.clear-page .widget-label { color: #212b32; }
 """
 
 #: The figures the page shows, in order: (name fragments to look for, heading, sentence).

@@ -151,9 +151,7 @@ def _slider(control: Any) -> Any:
 class _Dashboard:
     """The widgets of one dashboard and the callback that recomputes the choices."""
 
-    def __init__(
-        self, run: Path, summary: dict[str, Any], report: RunCheck, model: Any, problem: str = ""
-    ):
+    def __init__(self, run: Path, summary: dict[str, Any], report: RunCheck, model: Any):
         import ipywidgets as w
 
         self.run, self.summary, self.model = run, summary, model
@@ -171,7 +169,11 @@ class _Dashboard:
             parts.append(self._choices())
         else:
             parts.append(
-                _message(f"The assumptions cannot be changed on this page for this run. {problem}")
+                _message(
+                    "The assumptions cannot be changed on this page: this run does not hold "
+                    "the figures needed to work them out again. The project team can run the "
+                    "workbook again with this version of clearlib."
+                )
             )
         parts.append(w.HTML(recommendations_html(summary)))
         for name, heading, sentence, figure in load_figures(run, summary):
@@ -309,13 +311,12 @@ def sponsor_dashboard(run_folder: str | Path | None = None, *, model: Any = None
             box = w.VBox([style, w.HTML(header_html(summary)), w.HTML(_blocked_html(report))])
             box.add_class("clear-page")
             return box
-        model_problem = ""
         if model is None:
             try:
                 model = _default_model(run)
-            except ClearlibError as exc:
-                model_problem = str(exc)
-        return _Dashboard(run, summary, report, model, model_problem).widget
+            except ClearlibError:  # the page still shows the run; it says why it cannot recompute
+                model = None
+        return _Dashboard(run, summary, report, model).widget
     except ClearlibError as exc:
         box = w.VBox([style, _message(str(exc))])
     except Exception:  # a sponsor sees a sentence, never a traceback

@@ -76,6 +76,11 @@ def save_screenshot(page: object, name: str, *also: Path) -> Path:
     """A full-page screenshot in tests/e2e/artifacts/, copied to ``also`` paths."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
+    # Voilà scrolls inside its own panel, not the window: grow the window to the content.
+    height = page.evaluate(  # type: ignore[attr-defined]
+        "Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 40, 12000)})  # type: ignore[attr-defined]
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     for target in also:
         shutil.copyfile(path, target)
