@@ -719,6 +719,13 @@ def _write(
             where = frame["practice_code"].to_numpy(dtype=object)
         else:
             where = frame["patient_id"].map(practice_of).to_numpy(dtype=object)
+        if not practice_codes or not pd.Series(where).isin(practice_codes).all():
+            # No practice to split by (the mapping maps neither practices nor patients, or a
+            # row's practice is unknown): the table is written whole, so no row is lost.
+            data = to_arrow(frame, name)
+            write_parquet(data, out / f"{name}.parquet")
+            written[f"{name}.parquet"] = data.num_rows
+            continue
         for code in practice_codes:
             part = frame.loc[where == code].reset_index(drop=True)
             data = to_arrow(part, name)

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from clearlib._exceptions import ConfigError, DataError
 from clearlib.data._bundle import PCNData
@@ -42,9 +45,18 @@ def _mapping(system: str | ExtractMapping) -> ExtractMapping:
     return load_mapping(EXPORT_SYSTEMS[system])
 
 
-def _dates(values: pd.Series, fmt: str) -> pd.Series:
-    out = pd.to_datetime(values).dt.strftime(fmt)
-    return out.fillna("").astype("str")
+def _arrow(values: pd.Series) -> pa.Array:
+    arr = pa.array(values, from_pandas=True)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr
+
+
+def _dates(values: pd.Series, fmt: str) -> pa.Array:
+    arr = _arrow(values)
+    if not pa.types.is_timestamp(arr.type):
+        arr = arr.cast(pa.timestamp("s"))
+    return pc.fill_null(pc.strftime(arr, format=fmt), "")
 
 
 def _inverse(labels: Mapping[str, str]) -> dict[str, str]:
@@ -61,7 +73,7 @@ def _encode(
     text: pd.Series,
     tm: TableMapping,
     m: ExtractMapping,
-) -> dict[str, pd.Series]:
+) -> dict[str, pa.Array]:
     """The export column(s) that hold one dictionary column."""
     where = f"{m.path.name}, [tables.{tm.table}.columns] {rule.target}"
     if rule.kind in ("constant", "derive") and rule.derive != "from_year":
@@ -73,49 +85,86 @@ def _encode(
             rule.sources[0]: _dates(typed, str(tm.date_strftime)),
             rule.sources[1]: _dates(typed, str(tm.time_strftime)),
         }
+    values = pc.cast(_arrow(text), pa.string())
     if rule.kind == "codes":
         cls = m.codelists[str(rule.codelists)]
-        value = text.to_numpy(dtype=object)
-        code = np.empty(len(value), dtype=object)
-        term = np.empty(len(value), dtype=object)
-        for v in pd.unique(value):
+        encoded = values.dictionary_encode()
+        index = encoded.indices.to_numpy(zero_copy_only=False)
+        code = np.empty(len(index), dtype=object)
+        term = np.empty(len(index), dtype=object)
+        terms = {c: t for cl in reversed(cls.lists) for c, t in cl.terms.items()}
+        for k, v in enumerate(encoded.dictionary.to_pylist()):
             codes = cls.codes_for(str(v))
             if not codes:
                 raise DataError(
                     f"{where}: no code list for {v!r} in {cls.name!r}, so rows with it cannot "
                     "be written as codes. Add a list named for it."
                 )
-            at = np.flatnonzero(value == v)
-            picked = np.array(codes, dtype=object)[np.arange(len(at)) % len(codes)]
-            code[at] = picked
-            term[at] = [cls.term(c) for c in picked]
-        out = {rule.sources[0]: pd.Series(code, index=text.index, dtype="str")}
+            at = np.flatnonzero(index == k)
+            pick = np.arange(len(at)) % len(codes)  # the codes of a list, in turn
+            code[at] = np.array(codes, dtype=object)[pick]
+            term[at] = np.array([terms[c] for c in codes], dtype=object)[pick]
+        out = {rule.sources[0]: pa.array(code, pa.string())}
         if rule.term:
-            out[rule.term] = pd.Series(term, index=text.index, dtype="str")
+            out[rule.term] = pa.array(term, pa.string())
         return out
     if kind == "date":
-        formatted = _dates(typed, str(tm.date_strftime))
+        values = _dates(typed, str(tm.date_strftime))
     elif kind == "datetime":
-        formatted = _dates(typed, str(tm.datetime_strftime))
-    else:
-        formatted = text
+        values = _dates(typed, str(tm.datetime_strftime))
     if rule.kind == "labels":
         inverse = _inverse(m.labels[str(rule.labels)])
-        missing = sorted(set(formatted[formatted.ne("")]) - set(inverse))
-        if missing:
+        keys = pa.array(list(inverse), pa.string())
+        found = pc.index_in(values, value_set=keys)
+        missing = pc.and_(pc.is_null(found), pc.not_equal(pc.fill_null(values, ""), ""))
+        if pc.any(missing).as_py():
+            bad = sorted(set(pc.filter(values, missing).to_pylist()))
             raise DataError(
                 f"{where}: no label in [labels.{rule.labels}] translates to "
-                f"{', '.join(missing)}, so those rows cannot be written."
+                f"{', '.join(map(str, bad))}, so those rows cannot be written."
             )
-        formatted = formatted.map(lambda v: inverse.get(v, "")).astype("str")
-    return {rule.sources[0]: formatted}
+        values = pc.fill_null(pc.take(pa.array(list(inverse.values()), pa.string()), found), "")
+    return {rule.sources[0]: pc.fill_null(values, "")}
 
 
-def _practice_of(bundle: PCNData, table: str, frame: pd.DataFrame) -> np.ndarray:
+def _owners(bundle: PCNData, frame: pd.DataFrame) -> pa.Array:
+    """The practice of each row (its own practice_code, or its patient's)."""
     if "practice_code" in frame.columns:
-        return frame["practice_code"].astype("str").to_numpy(dtype=object)
-    owners = dict(zip(bundle.patients["patient_id"], bundle.patients["practice_code"], strict=True))
-    return frame["patient_id"].map(owners).astype("str").to_numpy(dtype=object)
+        return pc.cast(_arrow(frame["practice_code"]), pa.string())
+    ids = pc.cast(_arrow(bundle.patients["patient_id"]), pa.string())
+    practice = pc.cast(_arrow(bundle.patients["practice_code"]), pa.string())
+    at = pc.index_in(pc.cast(_arrow(frame["patient_id"]), pa.string()), value_set=ids)
+    return pc.take(practice, at)
+
+
+def _export_tables(bundle: PCNData, m: ExtractMapping) -> dict[str, pa.Table]:
+    dd = data_dictionary()
+    files: dict[str, list[pa.Table]] = {}
+    for name, tm in m.tables.items():
+        typed = bundle[name].reset_index(drop=True)
+        text = table_as_text(typed, dd[name])
+        kinds = {c.name: c.kind for c in COLUMNS[name]}
+        columns: dict[str, pa.Array] = {}
+        for rule in tm.columns:
+            encoded = _encode(
+                rule, kinds[rule.target], typed[rule.target], text[rule.target], tm, m
+            )
+            for col, values in encoded.items():
+                columns.setdefault(col, values)
+        data = pa.table(columns) if columns else pa.table({})
+        if "*" in tm.files:
+            owner = _owners(bundle, typed)
+            codes = list(dict.fromkeys(bundle.practices["practice_code"].astype("str")))
+            codes += sorted(set(pc.unique(owner).drop_null().to_pylist()) - set(codes))
+            for code in codes:
+                part = data.filter(pc.fill_null(pc.equal(owner, code), False))
+                files.setdefault(tm.files.replace("*", code), []).append(part)
+        else:
+            files.setdefault(tm.files, []).append(data)
+    return {
+        file: pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
+        for file, parts in files.items()
+    }
 
 
 def make_export(bundle: PCNData, system: str | ExtractMapping = "emis") -> dict[str, pd.DataFrame]:
@@ -140,41 +189,23 @@ def make_export(bundle: PCNData, system: str | ExtractMapping = "emis") -> dict[
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from clearlib.data._store import empty_frame
     >>> empty = PCNData(**{t: empty_frame(t) for t in PCNData.table_names()})
     >>> files = make_export(empty, "systmone")
     >>> sorted(files)[:2]
     ['Appointments.csv', 'Coded events.csv']
     """
-    m = _mapping(system)
-    dd = data_dictionary()
-    files: dict[str, list[pd.DataFrame]] = {}
-    for name, tm in m.tables.items():
-        typed = bundle[name].reset_index(drop=True)
-        text = table_as_text(typed, dd[name])
-        kinds = {c.name: c.kind for c in COLUMNS[name]}
-        columns: dict[str, pd.Series] = {}
-        for rule in tm.columns:
-            encoded = _encode(
-                rule, kinds[rule.target], typed[rule.target], text[rule.target], tm, m
-            )
-            for col, values in encoded.items():
-                columns.setdefault(col, values.reset_index(drop=True))
-        frame = pd.DataFrame(columns, index=pd.RangeIndex(len(typed)))
-        if "*" in tm.files:
-            owner = _practice_of(bundle, name, typed)
-            codes = list(dict.fromkeys(bundle.practices["practice_code"].astype("str")))
-            codes += sorted(set(owner) - set(codes))
-            for code in codes:
-                files.setdefault(tm.files.replace("*", code), []).append(frame[owner == code])
-        else:
-            files.setdefault(tm.files, []).append(frame)
-    out = {}
-    for file, parts in files.items():
-        joined = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        out[file] = joined.fillna("").reset_index(drop=True)
-    return out
+    tables = _export_tables(bundle, _mapping(system))
+    return {file: data.to_pandas().fillna("") for file, data in tables.items()}
+
+
+def _csv(data: pa.Table, path: Path) -> None:
+    try:
+        options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none", eol="\r\n")
+        pa_csv.write_csv(data, path, options)
+    except pa.ArrowInvalid:  # a value holds a comma, quote or line break: quote the text
+        options = pa_csv.WriteOptions(quoting_style="needed", quoting_header="none", eol="\r\n")
+        pa_csv.write_csv(data, path, options)
 
 
 def write_export(
@@ -206,18 +237,9 @@ def write_export(
     >>> (folder / "Practices.csv").read_text().splitlines()[0][:30]
     'ODS Code,PCN Code,Practice Nam'
     """
-    m = _mapping(system)
-    tables = make_export(bundle, m)
+    tables = _export_tables(bundle, _mapping(system))
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    encoding = {tm.files: tm.encoding for tm in m.tables.values()}
-    for file, frame in tables.items():
-        pattern = next((p for p in encoding if p == file or "*" in p), None)
-        enc = encoding.get(pattern or "", "utf-8")
-        frame.to_csv(
-            folder / file,
-            index=False,
-            encoding="utf-8" if enc == "utf-8-sig" else enc,
-            lineterminator="\r\n",
-        )
+    for file, data in tables.items():
+        _csv(data, folder / file)
     return folder
