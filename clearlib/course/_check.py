@@ -9,7 +9,11 @@ For each assignment, in a temporary copy of the course (the real gradebook is ne
 2. nbgrader makes the learner version (``generate_assignment``);
 3. the model solution (the source notebook, handed in by a pretend learner) is autograded: it
    must earn every autograded point, within the time budget;
-4. the blank learner version is autograded: it must earn none, and the grader must not crash.
+4. the blank learner version is autograded: it must earn none, and the grader must not crash;
+5. a half-answered version (the model's answers to every other question, the rest left blank)
+   is autograded: it must earn some points but not all;
+6. feedback is generated for all three, as ``clearlib course feedback`` would return it: it
+   must be written, and must not show a hidden test.
 
 Every problem is reported at once.
 """
@@ -57,6 +61,7 @@ __all__ = [
 
 MODEL = "model-solution"
 BLANK = "blank-release"
+HALF = "half-answered"
 
 _LOG = logging.getLogger("clearlib.course.nbgrader")
 _LOG.propagate = False
@@ -92,6 +97,11 @@ class CheckReport:
         (None when that step could not run).
     model_seconds : float or None
         Time to autograde the model solution (kernel start included).
+    half_points : float or None
+        Autograded points of the half-answered version (the model's answers to every other
+        question).
+    feedback_files : int
+        Feedback pages written (one per version that was graded) and found free of hidden tests.
     """
 
     assignment: str
@@ -102,6 +112,8 @@ class CheckReport:
     model_points: float | None = None
     blank_points: float | None = None
     model_seconds: float | None = None
+    half_points: float | None = None
+    feedback_files: int = 0
     time_budget_s: float = 60.0
 
     @property
@@ -131,9 +143,13 @@ class CheckReport:
             model = "-" if self.model_points is None else f"{self.model_points:g}"
             blank = "-" if self.blank_points is None else f"{self.blank_points:g}"
             took = "" if self.model_seconds is None else f", graded in {self.model_seconds:.1f} s"
+            half = (
+                "" if self.half_points is None else f", half-answered {self.half_points:g}/{most}"
+            )
+            fed = f"; feedback for {self.feedback_files}" if self.feedback_files else ""
             graded = (
                 f"Model solution {model}/{most} autograded points, blank release {blank}/{most}"
-                f"{took} (budget {self.time_budget_s:g} s)"
+                f"{half}{took} (budget {self.time_budget_s:g} s){fed}"
             )
         lines = [
             f"{self.assignment}: {verdict}. {graded}; {self.manual_points:g} points graded by hand."
@@ -350,6 +366,59 @@ def _auto_scores(db_url: str, course_id: str, assignment: str, learner: str) -> 
     return scores
 
 
+def _half_answered(model: Path, release: Path, out: Path) -> int:
+    """Write the release with the model's answers to every other question; return how many.
+
+    Answer cells are matched by grade id; the first, third, fifth... answer cells (in notebook
+    order) take the model's source, the others stay as released.
+    """
+    import nbformat
+
+    answers = {}
+    for path in sorted(model.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            nbg = cell.get("metadata", {}).get("nbgrader", {})
+            if nbg.get("solution") and cell.cell_type == "code":
+                answers[nbg.get("grade_id")] = cell.source
+    taken = 0
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(release.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        seen = 0
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if gid in answers:
+                if seen % 2 == 0:
+                    cell.source = answers[gid]
+                    taken += 1
+                seen += 1
+        nbformat.write(nb, out / path.name)
+    for extra in release.iterdir():
+        if extra.suffix != ".ipynb" and not (out / extra.name).exists():
+            (shutil.copytree if extra.is_dir() else shutil.copy2)(extra, out / extra.name)
+    return taken
+
+
+def _check_feedback(
+    info: AssignmentInfo, tmp: Path, learners: list[str], report: CheckReport
+) -> None:
+    """Generate feedback as tutors return it; a failure or a leak is a problem to fix."""
+    from clearlib._exceptions import ClearlibError
+    from clearlib.course._feedback import generate_feedback
+
+    labels = {MODEL: "model solution", BLANK: "blank release", HALF: "half-answered version"}
+    for learner in learners:
+        try:
+            written = generate_feedback(info.name, course_dir=tmp, learners=[learner])
+        except ClearlibError as exc:
+            report.add(
+                "feedback",
+                f"Feedback for the {labels[learner]} could not be returned: {exc}",
+            )
+            continue
+        report.feedback_files += len(written.files)
+
+
 def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> None:
     from nbgrader.converters import Autograde, GenerateAssignment
 
@@ -359,6 +428,8 @@ def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> 
         tmp = Path(tmp_name)
         ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", LOCK_FILE)
         shutil.copytree(info.folder, tmp / "source" / info.name, ignore=ignore)
+        if (root / "nbgrader_config.py").is_file():
+            shutil.copy2(root / "nbgrader_config.py", tmp / "nbgrader_config.py")
         cfg = course_config(root, root=tmp)
         db_url = str(cfg.CourseDirectory.db_url)
         course_id = str(cfg.CourseDirectory.course_id or "clear")
@@ -373,15 +444,39 @@ def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> 
             return
         shutil.copytree(tmp / "source" / info.name, tmp / "submitted" / MODEL / info.name)
         shutil.copytree(release, tmp / "submitted" / BLANK / info.name)
+        answered = _half_answered(
+            tmp / "source" / info.name, release, tmp / "submitted" / HALF / info.name
+        )
 
         started = time.perf_counter()
         model = _run(Autograde, cfg, assignment_id=info.name, student_id=MODEL)
         report.model_seconds = time.perf_counter() - started
         blank = _run(Autograde, cfg, assignment_id=info.name, student_id=BLANK)
+        half = _run(Autograde, cfg, assignment_id=info.name, student_id=HALF)
 
-        for result, label in ((model, "model solution"), (blank, "blank release")):
+        graded = []
+        for result, learner, label in (
+            (model, MODEL, "model solution"),
+            (blank, BLANK, "blank release"),
+            (half, HALF, "half-answered version"),
+        ):
             if not result["success"]:
                 report.add(label, f"The grader crashed on the {label}: {_error_tail(result)}")
+            else:
+                graded.append(learner)
+        if half["success"]:
+            scores = _auto_scores(db_url, course_id, info.name, HALF)
+            report.half_points = float(
+                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
+            )
+            if answered > 1 and report.half_points >= info.autograded_points:
+                report.add(
+                    "half-answered version",
+                    f"With only {answered} of the questions answered (the model's answers to "
+                    "every other question), the tests still award every point: a later test "
+                    "must not pass on an earlier answer alone.",
+                )
+        _check_feedback(info, tmp, graded, report)
 
         if model["success"]:
             scores = _auto_scores(db_url, course_id, info.name, MODEL)

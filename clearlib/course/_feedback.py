@@ -18,8 +18,10 @@ of hidden-test source and for the markers, and deletes any file that still shows
 
 from __future__ import annotations
 
+import ast
 import html
 import re
+import textwrap
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,6 +37,7 @@ from clearlib.course._notebook import (
     END_HIDDEN,
     END_MARK_SCHEME,
     GradedCell,
+    _strip_region,
     course_config,
     docstring_of,
     graded_cells,
@@ -50,9 +53,12 @@ __all__ = [
     "LeakFreeFeedback",
     "find_leaks",
     "generate_feedback",
+    "hidden_statements",
     "plain_message",
 ]
 
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -323,12 +329,110 @@ def _visible_text(page: str) -> str:
     return re.sub(r"[ \t]+", " ", "".join(parts for parts in parser.parts))
 
 
-def find_leaks(
-    page: str, hidden_lines: list[str], public_lines: set[str] | None = None
-) -> list[str]:
-    """The hidden-test lines (and markers) that an HTML page shows, in its text or its markup.
+_WORD = re.compile(r"\w+")
 
-    Lines that learners see anyway (``public_lines``: the release version) are not leaks.
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _informative(statement: str) -> bool:
+    """A statement worth searching for: two or more names or numbers (not ``pass`` or ``)``)."""
+    return len(_WORD.findall(statement)) >= 2
+
+
+def _statements_of(block: str) -> list[str] | None:
+    """The statements (nested ones too) of a block of Python, or None if it does not parse."""
+    text = textwrap.dedent(block)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            segment = ast.get_source_segment(text, node)
+            if segment and _informative(segment):
+                found.append(_flat(segment))
+    return found
+
+
+def _hidden_blocks(source: str) -> list[str]:
+    """The text of each hidden-test region of a cell, indentation kept, markers left out."""
+    blocks: list[list[str]] = []
+    inside = False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            inside = True
+            blocks.append([])
+        elif END_HIDDEN in line:
+            inside = False
+        elif inside:
+            blocks[-1].append(line)
+    return ["\n".join(b) for b in blocks]
+
+
+def hidden_statements(source: str) -> list[str]:
+    """Each statement of a cell's hidden tests, whitespace-normalised: what a leak would show.
+
+    A leak is a hidden *statement* on the page, not a line: a line such as ``)`` or a fragment
+    of a call that a visible test also contains reveals nothing. Nested statements count on
+    their own (a leaked ``assert`` from inside a hidden loop is found). A region that does not
+    parse on its own is read in the smallest runs of lines that do; a line that never does is
+    kept whole.
+
+    Examples
+    --------
+    >>> src = (
+    ...     "assert x > 0\\n"
+    ...     "### BEGIN HIDDEN TESTS\\n"
+    ...     "for y in (1, 2):\\n"
+    ...     "    assert x != y, (\\n"
+    ...     '        "x must not be " + str(y)\\n'
+    ...     "    )\\n"
+    ...     "### END HIDDEN TESTS"
+    ... )
+    >>> for s in hidden_statements(src):
+    ...     print(s)
+    for y in (1, 2): assert x != y, ( "x must not be " + str(y) )
+    assert x != y, ( "x must not be " + str(y) )
+    """
+    found: list[str] = []
+    for block in _hidden_blocks(source):
+        whole = _statements_of(block)
+        if whole is not None:
+            found += whole
+            continue
+        run: list[str] = []
+        for line in block.split("\n"):
+            run.append(line)
+            parsed = _statements_of("\n".join(run))
+            if parsed is not None:
+                found += parsed
+                run = []
+        found += [_flat(ln) for ln in run if _informative(ln)]
+    return list(dict.fromkeys(found))
+
+
+def _shows(haystack: str, needle: str) -> bool:
+    """Whether ``needle`` is in ``haystack`` as a whole: not inside a longer name."""
+    head = r"(?<!\w)" if re.match(r"\w", needle) else ""
+    tail = r"(?!\w)" if re.search(r"\w$", needle) else ""
+    return re.search(head + re.escape(needle) + tail, haystack) is not None
+
+
+def find_leaks(page: str, hidden: list[str], public: str | set[str] | None = None) -> list[str]:
+    """The hidden-test statements (and markers) that an HTML page shows, in its text or markup.
+
+    Parameters
+    ----------
+    page : str
+        The HTML page.
+    hidden : list of str
+        Hidden-test statements (:func:`hidden_statements`); whitespace does not matter.
+    public : str or set of str, optional
+        What learners see anyway (the released notebook's source): a statement found there is
+        not a leak.
 
     Examples
     --------
@@ -336,21 +440,21 @@ def find_leaks(
     ['assert x == 4']
     >>> find_leaks("<p>Passed.</p>", ["assert x == 4"])
     []
+    >>> find_leaks("<pre>assert x == 40</pre>", ["assert x == 4"])  # another statement
+    []
+    >>> find_leaks("<pre>assert x == 4</pre>", ["assert x == 4"], public="assert x == 4")
+    []
     """
-    public = public_lines or set()
-    text = _visible_text(page)
-    flat_text = re.sub(r"\s+", " ", text)
-    raw = html.unescape(page)
-    found = []
-    for marker in (BEGIN_HIDDEN, END_HIDDEN):
-        if marker in text or marker in raw:
-            found.append(marker)
-    for line in hidden_lines:
-        needle = re.sub(r"\s+", " ", line.strip())
-        if not needle or needle in public:
+    seen = _flat(public if isinstance(public, str) else "\n".join(public or ()))
+    text = _flat(_visible_text(page))
+    raw = _flat(html.unescape(page))
+    found = [m for m in (BEGIN_HIDDEN, END_HIDDEN) if m in text or m in raw]
+    for statement in hidden:
+        needle = _flat(statement)
+        if not needle or (seen and _shows(seen, needle)):
             continue
-        if needle in flat_text or line.strip() in raw:
-            found.append(line.strip())
+        if _shows(text, needle) or _shows(raw, needle):
+            found.append(needle)
     return found
 
 
@@ -378,11 +482,36 @@ class FeedbackReport:
         return "\n".join([head, *(f"  {p}" for p in self.files)])
 
 
-def _public_lines(info: Any) -> set[str]:
-    lines: set[str] = set()
-    for cell in info.cells:
-        lines.update(ln.strip() for ln in strip_hidden_tests(cell.source).split("\n"))
-    return lines
+def _public_text(info: Any) -> str:
+    """The source learners are given: every notebook as released (solutions and hidden cut)."""
+    import nbformat
+
+    parts = []
+    for path in info.notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            text = _strip_region(strip_hidden_tests(cell.source), BEGIN_SOLUTION, END_SOLUTION)
+            parts.append(strip_mark_scheme(text))
+    return "\n".join(parts)
+
+
+def _learners_own_text(folder: Path) -> str:
+    """What a learner wrote: the source of every cell of theirs that is not a test.
+
+    A learner may write, in their own answer, a statement a hidden test also holds (the same
+    helper function, say); their own code is no leak. Test cells are left out: the grader
+    restores them from the source, hidden tests included.
+    """
+    import nbformat
+
+    parts = []
+    for path in sorted(folder.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            nbg = cell.get("metadata", {}).get("nbgrader", {}) or {}
+            if nbg.get("grade") and not nbg.get("solution"):
+                continue
+            parts.append(strip_hidden_tests(cell.source))
+    return "\n".join(parts)
 
 
 def generate_feedback(
@@ -466,11 +595,12 @@ def generate_feedback(
         report.learners.append(learner)
         report.files.extend(sorted((root / "feedback" / learner / assignment).glob("*.html")))
     report.log = "".join(logs)
-    hidden = [line for cell in info.tests for line in cell.hidden_lines]
-    public = _public_lines(info)
+    hidden = [st for cell in info.tests for st in hidden_statements(cell.source)]
+    public = _public_text(info)
     leaking = []
     for path in report.files:
-        leaks = find_leaks(path.read_text(encoding="utf-8"), hidden, public)
+        own = _learners_own_text(autograded / path.parts[-3] / assignment)
+        leaks = find_leaks(path.read_text(encoding="utf-8"), hidden, public + "\n" + own)
         if leaks:
             path.unlink()
             leaking.append(f"{path} ({len(leaks)} lines, e.g. {leaks[0]!r})")

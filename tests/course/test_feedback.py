@@ -6,6 +6,7 @@ and leaves q2 blank; bob keeps one practice in q1 (the visible test fails) and a
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -252,3 +253,82 @@ def test_feedback_needs_autograded_work(tmp_path: Path) -> None:
 def test_plain_message(ename: str, evalue: str, expected: str) -> None:
     """An assertion's own message is kept; other errors get a plain sentence on what to do."""
     assert plain_message(ename, evalue).startswith(expected)
+
+
+HIDDEN_06 = '''"""Checks efi_deficits counts each listed patient's deficits."""
+assert isinstance(efi_deficits, pd.Series), "efi_deficits should be a Series."
+assert _pd.Index(efi_deficits.index).is_unique, "One row per patient."
+### BEGIN HIDDEN TESTS
+_expected = _pcn.frailty_deficits.groupby("patient_id").size()
+_missing = _pd.Index(_expected.index).difference(
+    _pd.Index(efi_deficits.index)
+)
+assert len(_missing) == 0, (
+    "Some patients with deficits are missing from efi_deficits."
+)
+for _check in [
+    (1, 2),
+    (3, 4),
+]:
+    assert _check[0] < _check[1], (
+        "kept apart"
+    )
+### END HIDDEN TESTS
+'''
+
+
+def test_hidden_statements_are_whole_statements_nested_ones_too() -> None:
+    """Statements, not lines: a bracket or a call fragment is never one; nested asserts are."""
+    from clearlib.course import hidden_statements
+
+    found = hidden_statements(HIDDEN_06)
+    assert '_expected = _pcn.frailty_deficits.groupby("patient_id").size()' in found
+    assert (
+        "_missing = _pd.Index(_expected.index).difference( _pd.Index(efi_deficits.index) )" in found
+    )
+    assert 'assert _check[0] < _check[1], ( "kept apart" )' in found  # inside the hidden loop
+    assert not [s for s in found if s in {"]", ")", "}", "), (", "_pd.Index(efi_deficits.index)"}]
+    assert not [s for s in found if "isinstance(efi_deficits" in s]  # visible part left out
+
+
+def test_leak_search_ignores_what_learners_can_see() -> None:
+    """Brackets and fragments of hidden statements inside visible lines are not leaks (#13)."""
+    from clearlib.course import hidden_statements
+
+    visible_page = (
+        "<pre>assert _pd.Index(efi_deficits.index).is_unique, &quot;One row per patient.&quot;\n"
+        "]\n}\n), (\nassert _np.allclose(\n    a, b\n)</pre><p>AssertionError: One row per "
+        "patient.</p>"
+    )
+    assert find_leaks(visible_page, hidden_statements(HIDDEN_06)) == []
+
+
+def test_leak_search_catches_each_hidden_statement_whole() -> None:
+    """Any hidden statement on the page is found, however it is wrapped or highlighted."""
+    from clearlib.course import hidden_statements
+
+    statements = hidden_statements(HIDDEN_06)
+    for statement in statements:
+        words = statement.split(" ")
+        highlighted = "\n    ".join(f"<span>{html.escape(w)}</span>" for w in words)
+        leaks = find_leaks(f"<div><pre>{highlighted}</pre></div>", statements)
+        assert statement in leaks, statement
+    # a longer name that merely contains a hidden statement is not that statement
+    assert find_leaks("<pre>x_expected = 1</pre>", ["expected = 1"]) == []
+    assert find_leaks("<pre>_expected = 1</pre>", ["_expected = 1"]) == ["_expected = 1"]
+
+
+def test_a_hidden_statement_copied_into_an_output_is_caught(course: Path, tmp_path: Path) -> None:
+    """A real leak planted in a visible output: the page is deleted and the error names it."""
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    graded = copy / "autograded" / "bob" / NAME / f"{NAME}.ipynb"
+    nb = nbformat.read(graded, as_version=4)
+    secret = 'hidden_expected_sizes = patients["practice_code"].value_counts().sort_index()'
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    first_code.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=secret + "\n"))
+    nbformat.write(nb, graded)
+    with pytest.raises(ClearlibError, match="would have shown hidden tests") as err:
+        generate_feedback(NAME, course_dir=copy, learners=["bob"])
+    assert "hidden_expected_sizes" in str(err.value)
+    assert not (copy / "feedback" / "bob" / NAME / f"{NAME}.html").exists()
