@@ -16,6 +16,7 @@ PACKAGES = [
     "clearlib.dashboard",
     "clearlib.data",
     "clearlib.privacy",
+    "clearlib.projects",
     "clearlib.reference",
     "clearlib.segment",
     "clearlib.synth",

@@ -1,0 +1,60 @@
+"""Project runs: the project workbook's inputs and outputs, Papermill runs and batches.
+
+- :func:`open_extract`, :func:`select_pcn`, :func:`run_dates`: the checked extract, one PCN
+  of it, and the run's period;
+- :func:`risk_route_rules`, :func:`cohort_needs`, :func:`with_controls`,
+  :func:`scenario_figures`: the cohort and the scenarios under a sponsor's choices;
+- :class:`RunOutputs`: aggregates, figures and ``summary.json`` through the disclosure policy;
+- :func:`recommendations`: plain-language recommendations generated from the figures;
+- :func:`run`, :func:`batch`: execute the workbook with Papermill into ``runs/<run-id>/``
+  (atomically, with a manifest), once or per PCN/scenario in a process pool or on Dask.
+"""
+
+from clearlib.projects._batch import BatchResult, batch, parse_over, pcn_codes
+from clearlib.projects._outputs import (
+    CONTROL_NAMES,
+    SCHEMA_VERSION,
+    RunOutputs,
+    cohort_needs,
+    open_extract,
+    recommendations,
+    risk_route_rules,
+    run_dates,
+    scenario_definition,
+    scenario_figures,
+    select_pcn,
+    with_controls,
+)
+from clearlib.projects._params import (
+    Parameter,
+    check_parameters,
+    parse_parameters,
+    template_parameters,
+)
+from clearlib.projects._run import RunError, RunResult, run
+
+__all__ = [
+    "CONTROL_NAMES",
+    "SCHEMA_VERSION",
+    "BatchResult",
+    "Parameter",
+    "RunError",
+    "RunOutputs",
+    "RunResult",
+    "batch",
+    "check_parameters",
+    "cohort_needs",
+    "open_extract",
+    "parse_over",
+    "parse_parameters",
+    "pcn_codes",
+    "recommendations",
+    "risk_route_rules",
+    "run",
+    "run_dates",
+    "scenario_definition",
+    "scenario_figures",
+    "select_pcn",
+    "template_parameters",
+    "with_controls",
+]
