@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NHS_COLOURS", "PALETTE", "finish", "use_theme"]
+__all__ = ["NHS_COLOURS", "PALETTE", "finish", "use_renderer", "use_theme"]
 
 #: NHS identity colours (NHS England identity guidelines).
 NHS_COLOURS = {
@@ -85,8 +85,83 @@ def _template() -> Any:
     )
 
 
+#: The renderer :func:`use_theme` makes the default inside a notebook kernel.
+RENDERER_NAME = "clear"
+
+
+def _renderer() -> Any:
+    """plotly's offline ``notebook`` renderer, without the MathJax it fetches from a CDN.
+
+    Each figure's output then carries ``text/html`` (a ``<div>`` and a ``Plotly.newPlot``
+    script) beside plotly's JSON mime type; the first figure of a kernel session also outputs
+    plotly.js itself, once, so the HTML works with no network (nbconvert, nbviewer, nbgrader
+    feedback, Voilà). Charts here use no LaTeX, so MathJax is not needed.
+    """
+    from plotly.io import to_html
+    from plotly.io._base_renderers import NotebookRenderer
+
+    class OfflineNotebookRenderer(NotebookRenderer):
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
+            html = to_html(
+                fig_dict,
+                config=self.config,
+                include_plotlyjs=False,
+                include_mathjax=False,
+                full_html=False,
+                default_width="100%",
+                default_height=525,
+                validate=False,
+            )
+            return {"text/html": html}
+
+    return OfflineNotebookRenderer(connected=False)
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with every notebook install
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def use_renderer() -> str:
+    """Make every figure render in JupyterLab, exported HTML, nbgrader feedback and Voilà.
+
+    plotly's default in a Jupyter kernel writes only its JSON mime type, which JupyterLab
+    draws but nbconvert's HTML export (and so nbviewer, Binder previews and nbgrader feedback
+    pages) silently drops. The ``clear`` renderer writes both: the JSON for JupyterLab and an
+    offline ``text/html`` copy for everything else. plotly.js (about 4.7 MB) is embedded once
+    per kernel session, with the first figure shown. Setting the default again does not embed
+    it again.
+
+    Returns the renderer string now the default (``"plotly_mimetype+clear"``).
+
+    Examples
+    --------
+    >>> import plotly.io as pio
+    >>> use_renderer()
+    'plotly_mimetype+clear'
+    >>> sorted(pio.renderers[RENDERER_NAME].to_mimebundle({"data": [], "layout": {}}))
+    ['text/html']
+    """
+    import plotly.io as pio
+
+    if RENDERER_NAME not in pio.renderers:
+        pio.renderers[RENDERER_NAME] = _renderer()
+    wanted = f"plotly_mimetype+{RENDERER_NAME}"
+    if pio.renderers.default != wanted:  # re-setting would embed plotly.js a second time
+        pio.renderers.default = wanted
+    return wanted
+
+
 def use_theme() -> str:
     """Register the CLEAR plotly template and make it the default; returns its name.
+
+    Inside a notebook kernel it also makes figures render in exported HTML as well as in
+    JupyterLab (see :func:`use_renderer`), unless the ``PLOTLY_RENDERER`` environment variable
+    chooses a renderer. Outside a kernel (scripts, tests) plotly's renderer is left alone.
 
     Examples
     --------
@@ -96,10 +171,14 @@ def use_theme() -> str:
     >>> pio.templates.default
     'clear'
     """
+    import os
+
     import plotly.io as pio
 
     pio.templates[TEMPLATE_NAME] = _template()
     pio.templates.default = TEMPLATE_NAME
+    if _in_kernel() and not os.environ.get("PLOTLY_RENDERER"):
+        use_renderer()
     return TEMPLATE_NAME
 
 
