@@ -8,14 +8,13 @@ precomputed with :class:`clearlib.dashboard.SponsorModel` (JavaScript only looks
 from __future__ import annotations
 
 import html
-import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clearlib._exceptions import ClearlibError, ConfigError
+from clearlib._exceptions import ConfigError
 from clearlib.dashboard._format import HEADLINE_KEYS, cards, format_figure
 from clearlib.dashboard._gate import check_run, load_summary
 from clearlib.dashboard._page import (
@@ -31,11 +30,10 @@ from clearlib.dashboard._page import (
     team_figure,
 )
 
-__all__ = ["MAX_GRID_POINTS", "control_values", "export_html", "precompute"]
+__all__ = ["GRID_POINTS", "export_html", "precompute"]
 
-#: At most this many choices are precomputed (scenarios times assumption values).
-MAX_GRID_POINTS = 2000
-_MAX_STEPS = 7
+#: Values offered per assumption on the static page.
+GRID_POINTS = 5
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
@@ -45,50 +43,18 @@ def _field(control: Any, name: str, default: Any = None) -> Any:
     return getattr(control, name, default)
 
 
-def control_values(control: Any, max_steps: int = _MAX_STEPS) -> list[float]:
-    """The values of one assumption that the static page offers: its steps, thinned if many.
+def precompute(model: Any, points: int = GRID_POINTS) -> dict[str, Any]:
+    """The choices the static page offers, with their figures, from ``model.grid``.
 
-    The run's own value, the lowest and the highest are always among them.
-
-    Examples
-    --------
-    >>> control_values({"value": 60, "min": 30, "max": 90, "step": 15})
-    [30, 45, 60, 75, 90]
-    >>> control_values({"value": 0.8, "min": 0.5, "max": 1.0, "step": 0.1})
-    [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
-    >>> control_values({"value": 0.05, "min": 0, "max": 0.2, "step": 0.05,
-    ...                 "values": [0.0, 0.02, 0.05, 0.1]})
-    [0.0, 0.02, 0.05, 0.1]
-    >>> control_values({"value": 3, "min": 0, "max": 100, "step": 1})
-    [0, 3, 15, 30, 45, 60, 75, 90, 100]
-    """
-    listed = _field(control, "values")
-    if listed:  # only these values were computed by the run
-        options = sorted(float(v) for v in listed)
-        stride = max(1, math.ceil(len(options) / max_steps))
-        chosen = set(options[::stride]) | {options[-1]}
-        chosen |= {min(options, key=lambda v: abs(v - float(_field(control, "value"))))}
-        return sorted(chosen)
-    lo, hi = float(_field(control, "min")), float(_field(control, "max"))
-    step = float(_field(control, "step") or (hi - lo) / 4 or 1)
-    value = float(_field(control, "value"))
-    n = math.floor((hi - lo) / step + 1e-9) + 1
-    stride = max(1, math.ceil(n / max_steps))
-    points = {round(lo + i * step, 10) for i in range(0, n, stride)}
-    points |= {round(value, 10), round(lo + (n - 1) * step, 10)}
-    whole = all(float(v).is_integer() for v in (lo, hi, step, value))
-    return [int(v) if whole else v for v in sorted(points)]
-
-
-def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
-    """Every scenario and assumption value the static page offers, with its figures.
+    One assumption moves at a time, the others at the run's values (as
+    :meth:`SponsorModel.grid` computes them): the page puts the others back when one moves.
 
     Parameters
     ----------
     model : SponsorModel
-        ``.scenario_names``, ``.controls`` and ``.compute(scenario, **values)``.
-    max_points : int
-        Fewer steps are offered per assumption until the grid fits.
+        ``.scenario_names``, ``.controls``, ``.compute`` and ``.grid(scenario, points=...)``.
+    points : int
+        Values offered per assumption.
 
     Returns
     -------
@@ -96,38 +62,38 @@ def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
         ``scenarios``; ``controls`` (name, label, unit, values, default); ``cards`` (key and
         label of each card); ``costs`` (the cost bars' labels); ``roles``; and ``points``:
         ``{"<scenario>|<i>|<j>...": {"v": card texts, "n": {card: note}, "c": costs,
-        "t": WTE today by role, "p": WTE proposed by role}}`` where ``i, j`` index each
-        control's values, or ``{"m": message}`` for a choice the model refuses.
+        "ct": cost texts, "t": WTE today by role, "p": WTE proposed by role}}`` where
+        ``i, j`` index each control's values.
     """
     scenarios = list(model.scenario_names)
     controls = list(model.controls)
-    steps = _MAX_STEPS
-    while True:
-        values = [control_values(c, steps) for c in controls]
-        size = len(scenarios) * math.prod(len(v) for v in values)
-        if size <= max_points or steps <= 2:
-            break
-        steps -= 1
     names = [str(_field(c, "name")) for c in controls]
+    defaults = {n: float(_field(c, "value")) for n, c in zip(names, controls, strict=True)}
+    rows = {s: list(model.grid(s, points=points)) for s in scenarios}
+    offered: dict[str, set[float]] = {n: {defaults[n]} for n in names}
+    for scenario_rows in rows.values():
+        for row in scenario_rows:
+            used = {n: float(v) for n, v in (row.get("controls") or {}).items() if n in defaults}
+            moved = [n for n in names if not math.isclose(used.get(n, defaults[n]), defaults[n])]
+            if len(moved) == 1:
+                offered[moved[0]].add(used[moved[0]])
+    values = [sorted(offered[n]) for n in names]
     results: dict[str, Any] = {}
-    for scenario in scenarios:
-        for combo in itertools.product(*[range(len(v)) for v in values]):
-            chosen = {n: values[k][i] for k, (n, i) in enumerate(zip(names, combo, strict=True))}
-            key = "|".join([scenario, *map(str, combo)])
-            try:
-                results[key] = model.compute(scenario, **chosen)
-            except ClearlibError as exc:
-                results[key] = exc
-    computed = [r for r in results.values() if not isinstance(r, Exception)]
+    for scenario, scenario_rows in rows.items():
+        for row in scenario_rows:
+            used = {n: float(v) for n, v in (row.get("controls") or {}).items() if n in defaults}
+            combo = [
+                v.index(_closest(v, used.get(n, defaults[n])))
+                for n, v in zip(names, values, strict=True)
+            ]
+            results["|".join([scenario, *map(str, combo)])] = row
+    computed = list(results.values())
     card_keys = [k for k in HEADLINE_KEYS if any(c.key == k for r in computed for c in cards(r))]
     cost_labels = max((cost_bars(r)[0] for r in computed), key=len, default=[])
     roles = sorted({str(role) for r in computed for k in ("staffing_today", "staffing_proposed")
                     for role in (r.get(k) or {})})  # fmt: skip
     points: dict[str, Any] = {}
     for key, result in results.items():
-        if isinstance(result, Exception):
-            points[key] = {"m": str(result)}
-            continue
         shown = {c.key: c for c in cards(result, card_keys)}
         labels, costs = cost_bars(result)
         by_label = dict(zip(labels, costs, strict=True))
@@ -152,8 +118,8 @@ def precompute(model: Any, max_points: int = MAX_GRID_POINTS) -> dict[str, Any]:
                 "name": n,
                 "label": str(_field(c, "label", n)),
                 "unit": str(_field(c, "unit", "") or ""),
-                "values": v,
-                "default": v.index(_closest(v, float(_field(c, "value")))),
+                "values": [int(x) if float(x).is_integer() else x for x in v],
+                "default": v.index(_closest(v, defaults[n])),
             }
             for n, c, v in zip(names, controls, values, strict=True)
         ],
@@ -243,7 +209,6 @@ _SCRIPT = """
     var out = document.getElementById("clear-choices-result");
     out.textContent = "";
     if (!point) { out.textContent = "No figures were precomputed for these choices."; return; }
-    if (point.m) { out.appendChild(el("div", "clear-message", point.m)); return; }
     out.appendChild(cardsOf(point));
     var t = team(point);
     Plotly.react(document.getElementById("clear-figure-choices-team"), t.data, t.layout, config);
@@ -258,7 +223,12 @@ _SCRIPT = """
     }], costLayout, config);
   }
   scenario.addEventListener("change", update);
-  sliders.forEach(function (s) { s.addEventListener("input", update); });
+  sliders.forEach(function (s, k) {
+    s.addEventListener("input", function () {
+      grid.controls.forEach(function (c, j) { if (j !== k) { sliders[j].value = c.default; } });
+      update();
+    });
+  });
   document.getElementById("clear-reset").addEventListener("click", function () {
     grid.controls.forEach(function (c, k) { sliders[k].value = c.default; });
     scenario.value = grid.scenarios[0];
@@ -289,8 +259,8 @@ def _choices_html(grid: dict[str, Any], described: Mapping[str, str]) -> str:
         '<section class="clear-section"><h2>Try your own assumptions</h2>'
         '<p class="clear-intro">Pick a scenario and move an assumption to see staffing, cost '
         "and the gap.</p>"
-        '<p class="clear-precomputed">Figures precomputed for these choices: the page '
-        "looks them up, it does not calculate.</p>"
+        '<p class="clear-precomputed">Figures precomputed for these choices, one assumption '
+        "at a time: moving one puts the others back to the run's values.</p>"
         '<div class="clear-control"><label for="clear-scenario">Scenario</label> '
         f'<select id="clear-scenario">{options}</select></div>'
         f"{''.join(controls)}"
@@ -307,7 +277,7 @@ def export_html(
     out: str | Path = "sponsor.html",
     *,
     model: Any = None,
-    max_points: int = MAX_GRID_POINTS,
+    points: int = GRID_POINTS,
 ) -> Path:
     """Write a run's sponsor dashboard as one self-contained HTML file that opens offline.
 
@@ -321,8 +291,8 @@ def export_html(
         The file to write.
     model : SponsorModel, optional
         What computes the choices; default ``SponsorModel.from_run(run_folder)``.
-    max_points : int
-        The most choices precomputed (scenarios times assumption values).
+    points : int
+        Values offered per assumption (one assumption moves at a time).
 
     Returns
     -------
@@ -341,7 +311,7 @@ def export_html(
         from clearlib.dashboard import _model
 
         model = _model.SponsorModel.from_run(run)
-    grid = precompute(model, max_points=max_points)
+    grid = precompute(model, points=points)
     described = {
         str(s.get("name")): str(s.get("description", ""))
         for s in summary.get("scenarios") or []

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from clearlib._cli import app
 from clearlib.dashboard import cards, export_html, format_figure, prepare_serving_folder
-from clearlib.dashboard._export import control_values, precompute
+from clearlib.dashboard._export import precompute
 from clearlib.dashboard._serve import voila_command
 
 runner = CliRunner()
@@ -28,10 +28,21 @@ class _CohortModel:
          "step": 1, "unit": "reviews"},
     ]  # fmt: skip
 
-    def compute(self, scenario: str, **values: Any) -> dict[str, float]:
+    def grid(self, scenario: str, *, points: int = 5) -> list[dict[str, Any]]:
+        """The run's values, then each control over its steps with the others at default."""
+        defaults = {c["name"]: c["value"] for c in self.controls}
+        rows = [self.compute(scenario, **defaults)]
+        for c in self.controls:
+            for v in range(c["min"], c["max"] + 1, c["step"]):
+                if v != c["value"]:
+                    rows.append(self.compute(scenario, **{**defaults, c["name"]: v}))
+        return rows
+
+    def compute(self, scenario: str, **values: Any) -> dict[str, Any]:
         hours = 280 * values["minutes"] / 60 * values["reviews"]
         base = 330_000.0 if scenario == "cheapest_mix" else 345_000.0
         return {
+            "controls": dict(values),
             "cohort_hours_per_year": hours,
             "cohort_wte": hours / 1_500,
             "cost_today": 315_000.0,
@@ -101,18 +112,6 @@ def test_format_figure_units() -> None:
     assert notes["cost_proposed"] == "the same as today"
 
 
-def test_control_values_always_offer_the_runs_value() -> None:
-    """The static page offers each assumption's steps, and the run's own value among them."""
-    assert control_values({"value": 50, "min": 30, "max": 90, "step": 15}) == [
-        30,
-        45,
-        50,
-        60,
-        75,
-        90,
-    ]
-
-
 def test_precomputed_grid_matches_the_model() -> None:
     """Every precomputed choice holds the cards the model gives for it."""
     model = _CohortModel()
@@ -120,9 +119,10 @@ def test_precomputed_grid_matches_the_model() -> None:
     assert grid["scenarios"] == ["proactive_care", "cheapest_mix"]
     assert [c["values"] for c in grid["controls"]] == [[30, 45, 60, 75, 90], [1, 2, 3, 4]]
     assert [c["default"] for c in grid["controls"]] == [2, 1]
-    assert len(grid["points"]) == 2 * 5 * 4
-    point = grid["points"]["cheapest_mix|4|3"]  # 90 minutes, 4 reviews
-    expected = model.compute("cheapest_mix", minutes=90, reviews=4)
+    assert len(grid["points"]) == 2 * (1 + 4 + 3)  # one control moves at a time
+    assert "cheapest_mix|4|3" not in grid["points"]
+    point = grid["points"]["cheapest_mix|4|1"]  # 90 minutes, 2 reviews
+    expected = model.compute("cheapest_mix", minutes=90, reviews=2)
     keys = [k for k, _ in grid["cards"]]
     assert keys == ["cohort_hours_per_year", "cohort_wte", "cost_today", "cost_proposed",
                     "arrs_allocation"]  # fmt: skip
@@ -142,7 +142,7 @@ def test_export_is_one_offline_file(fixture_run: Path, tmp_path: Path) -> None:
     assert "Figures precomputed for these choices" in page
     assert page.count('class="clear-figure"') == 4
     grid = json.loads(re.search(r'id="clear-grid">(.*?)</script>', page, re.S).group(1))
-    assert len(grid["points"]) == 40
+    assert len(grid["points"]) == 16
     headline = json.loads((fixture_run / "summary.json").read_text())["headline"]
     assert format_figure("cost_proposed", headline["cost_proposed"]) in page
 
