@@ -60,13 +60,18 @@ def _template() -> Any:
             },
             "paper_bgcolor": "white",
             "plot_bgcolor": "white",
+            # "strict": text that looks like a number ("2") stays a category, so an axis of
+            # "1 most deprived", "2", ..., "5 least deprived" keeps all five (plotly's default
+            # would call it numeric and silently drop the two labelled ends).
             "xaxis": {
+                "autotypenumbers": "strict",
                 "showgrid": False,
                 "linecolor": NHS_COLOURS["mid_grey"],
                 "ticks": "outside",
                 "automargin": True,
             },
             "yaxis": {
+                "autotypenumbers": "strict",
                 "gridcolor": NHS_COLOURS["pale_grey"],
                 "linecolor": NHS_COLOURS["mid_grey"],
                 "zeroline": False,
