@@ -9,11 +9,14 @@ and ``figures/*.json``. This package shows them to a PCN's sponsors, after check
 - :func:`serve` starts Voilà on the sponsor dashboard, from a folder holding only the
   dashboard and the run's public outputs, with sources stripped and tracebacks off.
 - :func:`export_html` writes one self-contained HTML file that opens offline.
+- :class:`SponsorModel` recomputes a run's staffing, cost, ARRS and gap for the sponsor's
+  choices (the controls in ``summary.json``), from the run's aggregates alone.
 """
 
 from clearlib.dashboard._export import export_html
 from clearlib.dashboard._format import Card, cards, format_figure
 from clearlib.dashboard._gate import RunCheck, check_run, load_summary
+from clearlib.dashboard._model import SponsorModel
 from clearlib.dashboard._serve import DashboardServer, prepare_serving_folder, serve, start_server
 from clearlib.dashboard._widgets import RUN_ENV, find_run, sponsor_dashboard
 
@@ -22,6 +25,7 @@ __all__ = [
     "Card",
     "DashboardServer",
     "RunCheck",
+    "SponsorModel",
     "cards",
     "check_run",
     "export_html",
