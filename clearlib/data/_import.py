@@ -44,7 +44,7 @@ from clearlib.data._store import (
     write_manifest,
     write_parquet,
 )
-from clearlib.data._validate import ValidationReport, validate
+from clearlib.data._validate import ValidationReport, _isin, validate
 
 __all__ = ["REPORT_FOLDER", "ImportReport", "import_extract"]
 
@@ -149,7 +149,14 @@ class ImportReport:
         )
 
     def summary(self, max_items: int = 20) -> str:
-        """The report in plain words: every table's counts, then each problem."""
+        """The report in plain words: every table's counts, then each problem.
+
+        Parameters
+        ----------
+        max_items : int, default 20
+            Show at most this many unmapped codes, labels and groups of rejected rows (the
+            CSV files from :meth:`to_csv` hold them all).
+        """
         lines = [
             self.headline(),
             "",
@@ -161,6 +168,13 @@ class ImportReport:
                 f"{t.merged:,} merged, {t.not_in_lists:,} not in the table's code lists "
                 f"(from {t.files})"
             )
+        lines += self._details(max_items)
+        if self.validation is not None:
+            lines += ["", self.validation.summary(max_items)]
+        return "\n".join(lines)
+
+    def _details(self, max_items: int) -> list[str]:
+        lines: list[str] = []
         if len(self.unmapped_codes):
             level = "ERROR" if self.unlisted_codes == "error" else "WARNING"
             lines += ["", f"{level}: codes in no code list (add them to a list, or map them):"]
@@ -193,9 +207,7 @@ class ImportReport:
                 "QOF business rules) for a real PCN's data.",
             ]
         lines += [f"Note: {n}" for n in self.notes]
-        if self.validation is not None:
-            lines += ["", self.validation.summary(max_items)]
-        return "\n".join(lines)
+        return lines
 
     def to_csv(self, folder: str | Path) -> Path:
         """Write the report's tables and ``summary.txt`` into ``folder`` (created)."""
@@ -236,13 +248,11 @@ class ImportReport:
                 f"{t.not_in_lists:,}",
             )
         parts.append(grid)
-        rest = self.summary().split("\n")
-        detail = [ln for ln in rest[len(self.tables) + 3 :] if ln.strip()]
+        details = "\n".join(self._details(20)).strip()
+        if details:
+            parts.append(Text(details))
         if self.validation is not None:
-            detail = detail[: len(detail) - len(self.validation.summary().split("\n"))]
-            parts += [Text("\n".join(detail)), self.validation]
-        else:
-            parts.append(Text("\n".join(detail)))
+            parts.append(self.validation)
         return Group(*parts)
 
     def __repr__(self) -> str:
@@ -325,7 +335,12 @@ class _Problems:
         pos = np.flatnonzero(mask)
         if not len(pos):
             return
-        vals = np.asarray(values, dtype=object)[pos] if not isinstance(values, str) else values
+        if isinstance(values, pd.Series):  # only the rejected cells are converted
+            vals: Any = values.iloc[pos].to_numpy(dtype=object)
+        elif isinstance(values, str):
+            vals = values
+        else:
+            vals = np.asarray(values, dtype=object)[pos]
         self.rejected.append(
             pd.DataFrame(
                 {
@@ -379,7 +394,7 @@ def _labelled(
             table,
             unknown,
             column,
-            raw.to_numpy(dtype=object),
+            raw,
             f"label not in [labels.{rule.labels}] of the mapping",
         )
     return out.where(out.ne(""))
@@ -402,7 +417,7 @@ def _parse_dates(
         table,
         bad,
         column,
-        text.to_numpy(dtype=object),
+        text,
         f"not a date written {declared} (the format declared in the mapping)",
     )
     return parsed
@@ -434,7 +449,7 @@ def _typed(
             bad |= frac
             what = "whole number"
             values = values.where(~frac)
-        probs.reject(src, tm.table, bad, column, stripped.to_numpy(dtype=object), f"not a {what}")
+        probs.reject(src, tm.table, bad, column, stripped, f"not a {what}")
         return values.astype("Int64") if kind == "integer" else values.astype("float64")
     if kind == "boolean":
         lowered = text.str.strip().str.lower()
@@ -445,7 +460,7 @@ def _typed(
             tm.table,
             bad,
             column,
-            text.to_numpy(dtype=object),
+            text,
             "not true or false (translate the system's labels with a [labels] map)",
         )
         return values
@@ -471,15 +486,19 @@ def _column(
         for c in cols:
             bad &= ~_blank(c)
         bad &= values.isna().to_numpy()
-        probs.reject(
-            src,
-            tm.table,
-            bad,
-            ", ".join(rule.sources),
-            src.frame[list(rule.sources)].astype(str).agg("; ".join, axis=1).to_numpy(dtype=object),
-            f"could not derive {rule.target} ({rule.derive}): "
-            + DERIVATIONS[str(rule.derive)].describe,
-        )
+        if bad.any():
+            shown = np.full(n, "", dtype=object)
+            cells = src.frame.loc[bad, list(rule.sources)].astype(str)
+            shown[bad] = cells.agg("; ".join, axis=1).to_numpy(dtype=object)
+            probs.reject(
+                src,
+                tm.table,
+                bad,
+                ", ".join(rule.sources),
+                shown,
+                f"could not derive {rule.target} ({rule.derive}): "
+                + DERIVATIONS[str(rule.derive)].describe,
+            )
         return values
     if rule.kind == "datetime":
         date_col, time_col = rule.sources
@@ -635,11 +654,10 @@ def _drop_orphans(mapped: dict[str, _Mapped], probs: _Problems) -> None:
         checks: list[tuple[np.ndarray, str, str]] = []
         if codes is not None and "practice_code" in m.frame.columns:
             pc = m.frame["practice_code"]
-            orphan = (pc.notna() & ~pc.isin(codes)).to_numpy()
+            orphan = pc.notna().to_numpy() & ~_isin(pc, pd.Series(sorted(codes)))
             checks.append((orphan, "practice_code", "practice_code not in the practices file(s)"))
         if name in LARGE_TABLES and name != "patients" and patients is not None:
-            ids = set(patients.frame["patient_id"])
-            orphan = (~m.frame["patient_id"].isin(ids)).to_numpy()
+            orphan = ~_isin(m.frame["patient_id"], patients.frame["patient_id"])
             checks.append(
                 (
                     orphan,

@@ -47,6 +47,8 @@ def _mapping(system: str | ExtractMapping) -> ExtractMapping:
 
 def _arrow(values: pd.Series) -> pa.Array:
     arr = pa.array(values, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     return arr

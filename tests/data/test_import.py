@@ -440,3 +440,49 @@ def test_cli_synth_as_writes_an_export(tiny_spec_path, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "x" / "Patients.csv").is_file()
     assert "clearlib data import systmone" in result.output
+
+
+def _verhoeff(code: str) -> bool:
+    """The SNOMED CT check digit (Verhoeff) of an identifier is right."""
+    d = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ]
+    p = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ]
+    c = 0
+    for i, ch in enumerate(reversed(code)):
+        c = d[c][p[i % 8][int(ch)]]
+    return c == 0
+
+
+def test_published_lists_cite_their_source_and_hold_valid_snomed_ids():
+    """Each published list names the repository, file and commit it was copied from, and
+    every code is a SNOMED CT identifier with a correct check digit."""
+    assert _verhoeff("49436004") and not _verhoeff("49436005")  # atrial fibrillation
+    files = sorted((CODELISTS / "published").rglob("*.csv"))
+    assert [f.stem for f in files] == ["AF", "HF"]
+    for f in files:
+        cl = read_codelist(f)
+        assert cl.meta["status"] == "published" and cl.coding_system == "snomedct"
+        assert cl.meta["copied_from"].startswith("GitHub repository opensafely/")
+        assert "commit" in cl.meta["copied_from"]
+        assert all(c.isdigit() and _verhoeff(c) for c in cl.codes), f
+    registers = CodeListSet.from_folder("qof", CODELISTS / "published" / "qof", ["AF", "HF", "HYP"])
+    assert registers.values == ("AF", "HF") and registers.lookup()["49436004"] == ("AF",)
