@@ -10,7 +10,7 @@ JOBS ?= 2
 # nbgrader and jupyter start helper commands (alembic, jupyter-*) by name: put the venv first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help demo test test-fast lint format bench data clean-data clean
+.PHONY: help demo profile test test-fast lint format bench data clean-data clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,19 +23,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Debian packages the tests need: bubblewrap sandboxes learners' code during grading.
+# Debian packages the tests need: bubblewrap sandboxes learners' code during grading, and
+# chromium runs the browser tests (driven by playwright; never `playwright install`).
+SYSTEM_PACKAGES := bwrap:bubblewrap chromium:chromium
 $(SYSTEM_STAMP): | $(STAMP)
-	@if ! command -v bwrap >/dev/null 2>&1; then \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's bubblewrap (grading sandbox)..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "Installing Debian's$$missing (grading sandbox, browser tests)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "bubblewrap (bwrap) is missing: grading tests need it. Install it: sudo apt-get install bubblewrap"; exit 1; \
+	    echo "Missing Debian packages:$$missing. Install them: sudo apt-get install$$missing"; exit 1; \
 	  fi; \
 	fi
 	@touch $@
 
-demo: $(STAMP) ## generate the default synthetic PCN and print its realism profile
+demo: $(STAMP) ## run the project workbook on the synthetic PCN and serve its sponsor dashboard (Ctrl-C stops)
+	$(VENV)/bin/clearlib demo
+
+profile: $(STAMP) ## generate the default synthetic PCN and print its realism profile
 	$(VENV)/bin/clearlib data synth default
 	$(VENV)/bin/clearlib data profile default --strict
 
@@ -58,6 +66,8 @@ bench: $(STAMP) $(SYSTEM_STAMP) ## print speed and memory figures (benchmarks/; 
 	$(PY) benchmarks/bench_workforce.py
 	$(PY) benchmarks/bench_segment.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_projects.py
+	$(PY) benchmarks/bench_dashboard.py
 
 data: $(STAMP) ## generate the default and ICS datasets (cached under datasets/synthetic/)
 	$(VENV)/bin/clearlib data synth default

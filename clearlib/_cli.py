@@ -373,6 +373,57 @@ def validate(
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command("demo")
+def demo(
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the dashboard at the end (Ctrl-C stops)."),
+    ] = True,
+    port: Annotated[int, typer.Option(help="The dashboard's port on this machine.")] = 8866,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where the run folder goes.")] = Path(
+        "runs"
+    ),
+) -> None:
+    """The main job end to end, on the synthetic PCN: data, project run, gate, dashboard.
+
+    Makes the default synthetic PCN if it is not there, runs the project workbook over it
+    with Papermill into [bold]runs/<run-id>/[/bold], checks every published figure with the
+    disclosure gate, writes the offline sponsor page, then serves the sponsor dashboard on
+    localhost and prints its address.
+    """
+    import clearlib
+    import clearlib.dashboard
+    import clearlib.projects
+    from clearlib._config import templates_dir
+
+    console = stdout()
+    template = templates_dir() / "project" / "anticipatory-care-workforce.ipynb"
+    with expected_errors():
+        console.print("[bold]1/4[/bold] The synthetic PCN (made once, then read from the cache)")
+        clearlib.load_pcn("default", tables=["practices"])
+        console.print(f"[bold]2/4[/bold] Running the project workbook {template.name}")
+        result = clearlib.projects.run(template, {"data_source": "default"}, runs_dir=runs_dir)
+        summary = clearlib.dashboard.load_summary(result.folder)
+        took = result.manifest.get("timing", {}).get("duration_s")
+        console.print(
+            f"      {result.folder} ({took:.0f} s)" if took else f"      {result.folder}",
+            soft_wrap=True,
+        )
+        for card in clearlib.dashboard.cards(summary.get("headline", {})):
+            console.print(f"      {card.label}: {card.text}", soft_wrap=True)
+        console.print("[bold]3/4[/bold] The disclosure gate")
+        check = clearlib.dashboard.check_run(result.folder).raise_if_blocked()
+        console.print(f"      {check.summary()}", soft_wrap=True)
+        page = clearlib.dashboard.export_html(result.folder, result.folder / "sponsor.html")
+        console.print(f"      Offline sponsor page: {page}", soft_wrap=True)
+        if not serve:
+            console.print("[bold]4/4[/bold] Not serving (--no-serve). To serve it:")
+            console.print(f"      clearlib dashboard serve {result.folder}", soft_wrap=True)
+            return
+        console.print("[bold]4/4[/bold] Serving the sponsor dashboard (Ctrl-C stops)")
+        clearlib.dashboard.serve(result.folder, port=port, open_browser=False)
+
+
 def main() -> None:
     """Run the ``clearlib`` command (the console entry point)."""
     app(prog_name="clearlib")

@@ -53,6 +53,13 @@ def datapackage_path() -> Path:
     return synthetic_dir() / "datapackage.json"
 
 
+def templates_dir() -> Path:
+    """The project workbooks and dashboards (``templates/`` of a checkout, or the packaged copy)."""
+    if (REPO_DIR / "templates" / "project").is_dir():
+        return REPO_DIR / "templates"
+    return PACKAGE_DIR / "_packaged" / "templates"
+
+
 def data_dir() -> Path:
     """The folder that holds generated datasets, one sub-folder each."""
     env = os.environ.get("CLEAR_DATA_DIR")
