@@ -388,8 +388,9 @@ def demo(
 
     Makes the default synthetic PCN if it is not there, runs the project workbook over it
     with Papermill into [bold]runs/<run-id>/[/bold], checks every published figure with the
-    disclosure gate, writes the offline sponsor page, then serves the sponsor dashboard on
-    localhost and prints its address.
+    disclosure gate, writes the offline sponsor page and the dashboard's folder
+    ([bold]runs/sponsor-dashboard/[/bold], which Binder's Voilà opens), then serves the sponsor
+    dashboard on localhost and prints its address.
     """
     import clearlib
     import clearlib.dashboard
@@ -416,6 +417,10 @@ def demo(
         console.print(f"      {check.summary()}", soft_wrap=True)
         page = clearlib.dashboard.export_html(result.folder, result.folder / "sponsor.html")
         console.print(f"      Offline sponsor page: {page}", soft_wrap=True)
+        folder = clearlib.dashboard.prepare_serving_folder(
+            result.folder, runs_dir / "sponsor-dashboard"
+        )
+        console.print(f"      Dashboard folder for Voilà: {folder}", soft_wrap=True)
         if not serve:
             console.print("[bold]4/4[/bold] Not serving (--no-serve). To serve it:")
             console.print(f"      clearlib dashboard serve {result.folder}", soft_wrap=True)

@@ -55,6 +55,7 @@ def test_binder_runtime_and_post_build() -> None:
     assert "set -euo pipefail" in text
     assert "python -m pip install --no-cache-dir -e ." in text
     assert "clearlib data synth default" in text
+    assert "clearlib demo --no-serve --runs-dir runs" in text  # the dashboard Binder opens
 
 
 def _copy_repository(target: Path) -> None:
@@ -138,4 +139,12 @@ def test_binder_environment_runs_the_first_lesson(tmp_path: Path) -> None:
     )
     lesson = repo / FIRST_LESSON
     out = _run([python, "-c", script, str(lesson), str(lesson.parent)], repo, env, 600)
+    assert "lesson ran:" in out
+
+    # The Binder dashboard link (voila/render/runs/sponsor-dashboard/sponsor.ipynb) opens a
+    # dashboard made by postBuild's demo: its notebook runs from that folder without an error.
+    dashboard = repo / "runs" / "sponsor-dashboard" / "sponsor.ipynb"
+    assert (dashboard.parent / "run" / "summary.json").is_file()
+    assert not list(dashboard.parent.rglob("notebook.ipynb"))  # never the executed workbook
+    out = _run([python, "-c", script, str(dashboard), str(dashboard.parent)], repo, env, 600)
     assert "lesson ran:" in out
