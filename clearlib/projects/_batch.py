@@ -459,6 +459,12 @@ def batch(
     if not use_dask and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ConfigError(f"jobs must be a whole number of at least 1, or 'dask'; got {jobs!r}.")
     if retry_failed is not None:
+        if over or parameters or data is not None:
+            raise ConfigError(
+                "--retry-failed reruns failed runs with their batch's own values, parameters "
+                "and data (in its batch.json); leave out --over, -p and --data, or start a new "
+                "batch."
+            )
         folder, record, todo = _retry_record(template, retry_failed)
     else:
         folder, record, todo = _new_record(template, over, parameters, data=data, runs_dir=runs_dir)

@@ -334,6 +334,7 @@ def supervise(plan: Mapping[str, Any]) -> dict[str, Any]:
     log = None if plan["log_output"] else open(partial / "run.log", "wb")  # noqa: SIM115
     clock = time.monotonic()
     killed = interrupted = False
+    process: subprocess.Popen[bytes] | None = None
     try:
         process = subprocess.Popen(
             [sys.executable, "-P", str(WORKER)],
@@ -369,7 +370,9 @@ def supervise(plan: Mapping[str, Any]) -> dict[str, Any]:
             outcome = {
                 "status": "failed",
                 "reason": "crashed",
-                "message": f"the run's process ended with exit code {process.returncode}",
+                "message": "the run's process could not start"
+                if process is None
+                else f"the run's process ended with exit code {process.returncode}",
             }
         _finish(manifest, plan, outcome, started, duration)
         write_json(partial / MANIFEST, manifest)

@@ -94,6 +94,10 @@ def _execute(plan: dict[str, Any]) -> dict[str, Any]:
 def main() -> int:
     """Execute the plan given on stdin; exit 0 once the outcome is written."""
     plan = json.loads(sys.stdin.read())
+    if plan["log_output"]:  # as `papermill --log-output` shows cells' output as they run
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     outcome = _execute(plan)
     path = Path(plan["partial"]) / OUTCOME

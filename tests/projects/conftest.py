@@ -3,12 +3,11 @@
 The notebooks in ``notebooks/`` are named for what they do:
 
 - ``writes_summary.ipynb``: writes ``aggregates/counts.csv`` and ``summary.json`` (nothing
-  timestamped); its ``behaviour`` parameter makes it fail (a ValueError) or hang, and a data
-  folder holding a file named ``broken`` makes it fail;
+  timestamped); its ``behaviour`` parameter makes it fail (a ValueError), hang, or kill its
+  kernel, and a data folder holding a file named ``broken`` makes it fail;
 - ``fails_in_cell_3.ipynb``: raises ``ValueError`` in cell 3, under the heading "Build the
   cohort";
 - ``hangs.ipynb``: sleeps for five minutes in cell 3;
-- ``kills_its_kernel.ipynb``: its kernel exits mid-cell;
 - ``no_parameters.ipynb``: has no cell tagged ``parameters``.
 """
 

@@ -20,18 +20,20 @@ def _summary_rows(folder: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_local_pool_batch_survives_a_failure_and_a_hang(in_tmp: Path, kernel_mark) -> None:
-    """One run fails, one hangs (killed past kill_after), the others complete; no kernel stays;
-    summary.csv has each run's values, status and headline figures."""
+def test_local_pool_batch_survives_a_failure_a_hang_and_a_crash(in_tmp: Path, kernel_mark) -> None:
+    """One run fails, one hangs (killed past kill_after), one's kernel dies, the other
+    completes; no kernel stays; summary.csv has each run's values, status and headline."""
     result = clearlib.projects.batch(
         WRITES_SUMMARY,
-        over={"behaviour": ["succeed", "fail", "hang"]},
+        over={"behaviour": ["succeed", "fail", "hang", "die"]},
         jobs=2,
         timeout=60,
         kill_after=12,
         progress=False,
     )
-    assert [r.status for r in result.runs] == ["succeeded", "failed", "timed_out"]
+    assert [r.status for r in result.runs] == ["succeeded", "failed", "timed_out", "failed"]
+    reasons = [(r.manifest["failure"] or {}).get("reason") for r in result.runs]
+    assert reasons == [None, "exception", "killed", "crashed"]
     assert not result.ok and [r.run_id for r in result.failed] == [
         r.run_id for r in result.runs[1:]
     ]
@@ -40,7 +42,7 @@ def test_local_pool_batch_survives_a_failure_and_a_hang(in_tmp: Path, kernel_mar
     assert result.folder.parent == in_tmp / "runs"
     assert not list(result.folder.glob(".*.partial"))
     rows = _summary_rows(result.folder)
-    assert [r["behaviour"] for r in rows] == ["succeed", "fail", "hang"]
+    assert [r["behaviour"] for r in rows] == ["succeed", "fail", "hang", "die"]
     assert list(rows[0]) == [
         "run_id",
         "behaviour",
@@ -53,10 +55,12 @@ def test_local_pool_batch_survives_a_failure_and_a_hang(in_tmp: Path, kernel_mar
     assert (rows[0]["cohort_size"], rows[0]["cohort_wte"], rows[0]["message"]) == ("10", "1.25", "")
     assert rows[1]["cohort_size"] == "" and "ValueError: asked to fail" in rows[1]["message"]
     assert "was stopped after 12 s" in rows[2]["message"]
+    assert "its process and kernel were killed" in rows[2]["message"]
+    assert "DeadKernelError: Kernel died" in rows[3]["message"]
     for row in rows:
         assert (result.folder / row["run_id"] / "manifest.json").is_file()
     message = result.message
-    assert message.startswith(f"2 of 3 runs of {result.batch_id} did not succeed:")
+    assert message.startswith(f"3 of 4 runs of {result.batch_id} did not succeed:")
     assert "--retry-failed" in message
 
 
@@ -146,6 +150,8 @@ def test_batch_options_are_checked_before_anything_runs(in_tmp: Path) -> None:
         clearlib.projects.batch(WRITES_SUMMARY, {})
     with pytest.raises(ConfigError, match="either with --data or with --over data_source"):
         clearlib.projects.batch(WRITES_SUMMARY, {"data_source": ["a"]}, data="b")
+    with pytest.raises(ConfigError, match="with their batch's own values"):
+        clearlib.projects.batch(WRITES_SUMMARY, {"scale": [1.0]}, retry_failed=in_tmp)
     with pytest.raises(ConfigError, match=r"no readable batch\.json"):
         clearlib.projects.batch(WRITES_SUMMARY, retry_failed=in_tmp)
     assert not list(in_tmp.glob("runs/*"))

@@ -173,26 +173,6 @@ def test_cell_over_its_time_limit_is_timed_out(in_tmp: Path, kernel_mark) -> Non
     assert kernel_mark() == []
 
 
-def test_whole_run_over_kill_after_is_killed_with_its_kernel(in_tmp: Path, kernel_mark) -> None:
-    """Past kill_after the run's process and kernel are killed: timed_out, no kernel left."""
-    with pytest.raises(RunError) as caught:
-        clearlib.projects.run(NOTEBOOKS / "hangs.ipynb", run_id="killed", timeout=60, kill_after=8)
-    result = caught.value.result
-    assert result.status == "timed_out"
-    assert result.manifest["failure"]["reason"] == "killed"
-    assert str(caught.value).startswith("Run killed was stopped after 8 s")
-    assert (in_tmp / "runs" / "killed" / "manifest.json").is_file()
-    assert kernel_mark() == []
-
-
-def test_a_dying_kernel_fails_the_run_in_plain_words(in_tmp: Path) -> None:
-    """A kernel that exits mid-cell: status failed, the message says the kernel died."""
-    with pytest.raises(RunError, match=r"DeadKernelError: Kernel died") as caught:
-        clearlib.projects.run(NOTEBOOKS / "kills_its_kernel.ipynb", run_id="dies")
-    assert caught.value.result.status == "failed"
-    assert caught.value.result.manifest["failure"]["reason"] == "crashed"
-
-
 def test_a_run_killed_midway_leaves_only_a_partial_folder(in_tmp: Path, kernel_mark) -> None:
     """Killing the process running a run leaves .<id>.partial, never a complete-looking folder;
     the run's kernel stops too."""
@@ -202,7 +182,7 @@ def test_a_run_killed_midway_leaves_only_a_partial_folder(in_tmp: Path, kernel_m
     )
     process = subprocess.Popen([sys.executable, "-c", code], cwd=in_tmp)
     partial = in_tmp / "runs" / ".cut.partial"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # a bound for a very busy machine, not a timing
     while not kernel_mark() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert kernel_mark(), "the run's kernel never started"
