@@ -262,7 +262,7 @@ def import_(
     export: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[EXPORT]",
+            metavar="EXPORT",
             help="The folder of export files. Default: the folder that holds the mapping file.",
         ),
     ] = None,
