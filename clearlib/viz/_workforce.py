@@ -36,6 +36,18 @@ def _names(kind: str) -> dict[str, str]:
     return {}
 
 
+def _label(names: Mapping[str, str], code: Any) -> str:
+    """A role's or task's name; a code the reference tables do not know, made readable.
+
+    >>> _label({"hca": "Healthcare support worker"}, "hca")
+    'Healthcare support worker'
+    >>> _label({}, "social_prescriber")
+    'Social prescriber'
+    """
+    code = str(code)
+    return names.get(code) or code.replace("_", " ").capitalize()
+
+
 def _need(df: Any, columns: Sequence[str], what: str) -> None:
     if not isinstance(df, pd.DataFrame) or any(c not in df.columns for c in columns):
         raise ConfigError(f"{what}: expected a DataFrame with columns {', '.join(columns)}.")
@@ -75,7 +87,7 @@ def demand_capacity_chart(
         if g.empty:
             raise ConfigError(f"demand_capacity_chart: no rows for {key} {', '.join(chosen)}.")
         names = _names(key)
-        label = ", ".join(names.get(c, c) for c in chosen)
+        label = ", ".join(_label(names, c) for c in chosen)
     weekly = g.groupby("week", sort=True)[["demand_hours", "capacity_hours"]].sum()
     import plotly.graph_objects as go
 
@@ -134,7 +146,7 @@ def gap_heatmap(
         go.Heatmap(
             z=wide.to_numpy(),
             x=list(wide.columns),
-            y=[names.get(c, c) for c in wide.index],
+            y=[_label(names, c) for c in wide.index],
             zmid=0,
             zmin=-limit,
             zmax=limit,
@@ -198,7 +210,7 @@ def team_chart(
     b, a = _wte(before, "before"), _wte(after, "after")
     roles = sorted(set(b.index) | set(a.index), key=lambda r: -max(b.get(r, 0.0), a.get(r, 0.0)))
     names = _names("role")
-    y = [names.get(r, r) for r in roles]
+    y = [_label(names, r) for r in roles]
     import plotly.graph_objects as go
 
     fig = go.Figure()

@@ -195,3 +195,16 @@ def test_plotly_draws_every_category(tmp_path: Path):
         if missing:
             problems[name] = {"missing": missing, "shown": sorted(shown)}
     assert not problems, "categories dropped when drawn:\n" + json.dumps(problems, indent=1)
+
+
+def test_workforce_charts_show_names_not_codes():
+    """Role charts label roles by name (roles reference table); unknown codes are made readable."""
+    team = team_chart(pd.Series({"hca": 2.0, "care_coordinator": 1.0}), pd.Series({"hca": 3.0}))
+    assert list(team.data[0].y) == ["Healthcare support worker", ROLE_NAMES["care_coordinator"]]
+    weeks = pd.to_datetime(["2025-04-07", "2025-04-14"])
+    g = pd.DataFrame(
+        {"week": list(weeks) * 2, "role": ["hca"] * 2 + ["social_prescriber"] * 2, "gap_hours": 1.0}
+    )
+    labels = list(gap_heatmap(g).data[0].y)
+    assert sorted(labels) == ["Healthcare support worker", "Social prescriber"]
+    assert not any("_" in label for label in labels)
