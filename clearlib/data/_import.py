@@ -811,15 +811,41 @@ def import_extract(
 
     Examples
     --------
+    A mapping of one table, its code list and a two-row export (one code is in no list):
+
     >>> import tempfile, pathlib
-    >>> import clearlib.synth
-    >>> from clearlib.data import PCNData, read_dataset
-    >>> tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> pcn = read_dataset(clearlib.synth.generate("default", out=tmp / "pcn"))  # doctest: +SKIP
-    >>> _ = clearlib.synth.write_export(pcn, tmp / "emis", system="emis")  # doctest: +SKIP
-    >>> report = import_extract("emis-web", tmp / "emis", tmp / "imported")  # doctest: +SKIP
-    >>> report.ok  # doctest: +SKIP
-    True
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "qof").mkdir()
+    >>> _ = (folder / "qof" / "AF.csv").write_text("code,term\\n49436004,Atrial fibrillation\\n")
+    >>> _ = (folder / "coded.csv").write_text(
+    ...     "Patient,Code,Date\\n"
+    ...     "SYN-P001000001,49436004,06/06/2025\\n"
+    ...     "SYN-P001000001,12345,07/06/2025\\n")
+    >>> _ = (folder / "mapping.toml").write_text('''
+    ... schema_version = 1
+    ... [codelists]
+    ... qof = "qof"
+    ... [tables.conditions]
+    ... files = "coded.csv"
+    ... dates = "DD/MM/YYYY"
+    ... [tables.conditions.columns]
+    ... patient_id = "Patient"
+    ... condition = { column = "Code", codelists = "qof" }
+    ... diagnosed_on = "Date"
+    ... ''')
+    >>> report = import_extract(folder / "mapping.toml", out=folder / "out", check=False)
+    >>> report.tables[["table", "rows_in", "rows_out", "not_in_lists"]].values.tolist()
+    [['conditions', 2, 1, 1]]
+    >>> report.unmapped_codes[["code", "rows", "first_rows"]].values.tolist()
+    [['12345', 1, 'coded.csv row 2']]
+    >>> report.ok
+    False
+
+    The same for a synthetic EMIS Web export of a whole PCN (see
+    :func:`clearlib.synth.write_export`)::
+
+        clearlib.synth.write_export(clearlib.load_pcn(), "emis", system="emis")
+        import_extract("emis-web", "emis", "imported").raise_if_invalid()
     """
     m = mapping if isinstance(mapping, ExtractMapping) else load_mapping(mapping)
     folder = Path(source) if source is not None else m.path.parent
