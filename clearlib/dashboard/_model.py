@@ -126,11 +126,12 @@ class SponsorModel:
 
     Examples
     --------
-    >>> model = SponsorModel.from_run("runs/SYN-PCN01")  # doctest: +SKIP
-    >>> model.scenario_names  # doctest: +SKIP
-    ['Proactive care', 'Cheapest mix']
-    >>> model.compute("Proactive care", needs_assessment_minutes=75)["gap_wte"]  # doctest: +SKIP
-    2.4
+    With a run folder made by ``clearlib project run``::
+
+        model = SponsorModel.from_run("runs/<run-id>")
+        model.scenario_names                   # ['Proactive care', 'Cheapest mix']
+        model.compute("Proactive care", needs_assessment_minutes=75)["gap_wte"]
+        model.grid("Proactive care")           # one control at a time, for a static page
     """
 
     summary: dict[str, Any]

@@ -3,7 +3,8 @@
 - :func:`open_extract`, :func:`select_pcn`, :func:`run_dates`: the checked extract, one PCN
   of it, and the run's period;
 - :func:`risk_route_rules`, :func:`cohort_needs`, :func:`with_controls`,
-  :func:`scenario_figures`: the cohort and the scenarios under a sponsor's choices;
+  :func:`scenario_figures`, :func:`sponsor_controls`: the cohort and the scenarios under a
+  sponsor's choices;
 - :class:`RunOutputs`: aggregates, figures and ``summary.json`` through the disclosure policy;
 - :func:`recommendations`: plain-language recommendations generated from the figures;
 - :func:`run`, :func:`batch`: execute the workbook with Papermill into ``runs/<run-id>/``
@@ -23,6 +24,7 @@ from clearlib.projects._outputs import (
     scenario_definition,
     scenario_figures,
     select_pcn,
+    sponsor_controls,
     with_controls,
 )
 from clearlib.projects._params import (
@@ -55,6 +57,7 @@ __all__ = [
     "scenario_definition",
     "scenario_figures",
     "select_pcn",
+    "sponsor_controls",
     "template_parameters",
     "with_controls",
 ]

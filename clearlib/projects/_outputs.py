@@ -35,7 +35,13 @@ import pandas as pd
 
 from clearlib._exceptions import ConfigError, DataError, ValidationError
 from clearlib.data import PCNData, load_pcn, read_dataset, validate
-from clearlib.segment import PROACTIVE_CARE_RULES, CohortRule, read_rules, size_needs
+from clearlib.segment import (
+    PROACTIVE_CARE_RULES,
+    CohortRule,
+    needs_assumptions,
+    read_rules,
+    size_needs,
+)
 from clearlib.workforce import Assumptions, Baseline, Capacity, Scenario, evaluate
 
 __all__ = [
@@ -50,6 +56,7 @@ __all__ = [
     "scenario_definition",
     "scenario_figures",
     "select_pcn",
+    "sponsor_controls",
     "with_controls",
 ]
 
@@ -372,6 +379,68 @@ def with_controls(
         minutes[NEEDS_TASK] = float(needs_assessment_minutes)
         a = replace(a, minutes=minutes)
     return replace(scenario, changes=tuple(changes), assumptions=a)
+
+
+def sponsor_controls(
+    scenario: Scenario, *, risk_top_share: float, shares: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The sponsor's controls for ``summary.json`` (:data:`CONTROL_NAMES`), at the run's values.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The proposed scenario (its care coordinator recruits give that control's value).
+    risk_top_share : float
+        The run's top share of predicted risk.
+    shares : sequence of float
+        The shares the run computed a cohort size for (the only values offered).
+
+    Examples
+    --------
+    >>> from clearlib.workforce import load_scenario
+    >>> controls = sponsor_controls(load_scenario("proactive_care"), risk_top_share=0.05,
+    ...                             shares=[0.0, 0.05, 0.1])
+    >>> [(c["name"], c["value"]) for c in controls]
+    [('needs_assessment_minutes', 60.0), ('risk_top_share', 0.05), ('care_coordinator_wte', 1.5)]
+    """
+    needs = needs_assumptions().set_index("activity")
+    minutes = float(needs.loc[NEEDS_ACTIVITY, "minutes_each"])
+    recruits = [
+        float(c["wte"])
+        for c in scenario.changes
+        if c["type"] == "add_wte" and c["role"] == "care_coordinator"
+    ]
+    values = sorted({float(x) for x in shares} | {float(risk_top_share)})
+    return [
+        {
+            "name": CONTROL_NAMES[0],
+            "label": "Minutes per needs assessment",
+            "value": minutes,
+            "min": 30.0,
+            "max": 90.0,
+            "step": 15.0,
+            "unit": "minutes",
+        },
+        {
+            "name": CONTROL_NAMES[1],
+            "label": "Top share of predicted risk in the cohort",
+            "value": float(risk_top_share),
+            "min": values[0],
+            "max": values[-1],
+            "step": 0.01,
+            "unit": "share",
+            "values": values,
+        },
+        {
+            "name": CONTROL_NAMES[2],
+            "label": "Care coordinators recruited (WTE)",
+            "value": sum(recruits),
+            "min": 0.0,
+            "max": 4.0,
+            "step": 0.5,
+            "unit": "WTE",
+        },
+    ]
 
 
 def _wte_by_role(staff: pd.DataFrame) -> dict[str, float]:
