@@ -16,6 +16,7 @@ file is listed in ``unmapped_codes`` with its count and example terms.
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -285,7 +286,12 @@ def _read_files(tm: TableMapping, folder: Path, mapping: ExtractMapping) -> _Sou
     for file in files:
         try:
             frame = pd.read_csv(
-                file, dtype=str, keep_default_na=False, na_filter=False, encoding=tm.encoding
+                file,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,  # a blank line is a row (reported), so rows stay numbered
+                encoding=tm.encoding,
             )
         except UnicodeDecodeError as exc:
             raise MappingError(
@@ -297,8 +303,6 @@ def _read_files(tm: TableMapping, folder: Path, mapping: ExtractMapping) -> _Sou
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
-            import difflib
-
             hints = []
             for col in missing:
                 close = difflib.get_close_matches(col, list(frame.columns), n=1, cutoff=0.6)
@@ -612,24 +616,23 @@ def _unmapped_codes(mapping: ExtractMapping, sources: dict[str, _Source]) -> pd.
             known |= set(mapping.codelists[str(rule.codelists)].lookup())
             term_col = term_col or rule.term
         codes = src.frame[column].str.strip()
-        missing = ~codes.isin(known).to_numpy() & ~_blank(codes)
+        missing = ~codes.isin(known).to_numpy()  # a blank code is in no list either
         if not missing.any():
             continue
-        for code, pos in pd.Series(np.flatnonzero(missing)).groupby(codes.to_numpy()[missing]):
-            positions = pos.to_numpy()
-            terms = ""
-            if term_col:
-                seen = src.frame[term_col].to_numpy(dtype=object)[positions]
-                terms = "; ".join(
-                    list(dict.fromkeys(str(t) for t in seen if str(t).strip()))[:_EXAMPLES]
-                )
+        at = np.flatnonzero(missing)
+        sub = pd.DataFrame({"code": codes.iloc[at].fillna("").to_numpy(dtype=object), "pos": at})
+        sub["code"] = sub["code"].replace("", "(blank)")
+        sub["term"] = src.frame[term_col].iloc[at].to_numpy(dtype=object) if term_col else ""
+        for code, g in sub.groupby("code", sort=True):
+            positions = g["pos"].to_numpy()
+            seen = [str(t).strip() for t in g["term"] if str(t).strip()]
             rows.append(
                 {
                     "files": files,
                     "column": column,
                     "code": code,
                     "rows": len(positions),
-                    "example_terms": terms,
+                    "example_terms": "; ".join(list(dict.fromkeys(seen))[:_EXAMPLES]),
                     "first_rows": _first_rows(src, positions),
                 }
             )
