@@ -347,3 +347,22 @@ def test_validation_error_is_raised_before_loading(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="imd_decile"):
         open_extract(extract, tmp_path / "run")
     assert (tmp_path / "run" / "validation" / "problems.csv").is_file()
+
+
+def test_select_pcn_keeps_one_pcn_of_a_dataset(tiny_spec_path: Path) -> None:
+    """Of two PCNs, only the chosen one's practices, patients, records and staff are kept."""
+    from clearlib import ConfigError, load_pcn
+    from clearlib.projects import run_dates, select_pcn
+
+    data = load_pcn(tiny_spec_path)
+    one = select_pcn(data, "SYN-PCN02")
+    assert one.practices["practice_code"].astype(str).tolist() == ["SYN-G003"]
+    assert set(one.patients["practice_code"].astype(str)) == {"SYN-G003"}
+    assert set(one.appointments["practice_code"].astype(str)) == {"SYN-G003"}
+    assert set(one.staff["pcn_code"].astype(str)) == {"SYN-PCN02"}
+    assert set(one.conditions["patient_id"]) <= set(one.patients["patient_id"])
+    assert select_pcn(data, "").practices["pcn_code"].astype(str).unique().tolist() == ["SYN-PCN01"]
+    with pytest.raises(ConfigError, match="SYN-PCN01, SYN-PCN02"):
+        select_pcn(data, "SYN-PCN99")
+    with pytest.raises(ConfigError, match="out of order"):
+        run_dates(one, period_start="2030-01-01")
