@@ -27,6 +27,8 @@ from clearlib.workforce import (
     task_competency,
 )
 
+pytestmark = pytest.mark.slow  # one execution of the workbook on the default PCN
+
 TEMPLATE = REPO_DIR / "templates" / "project" / "anticipatory-care-workforce.ipynb"
 HEADLINE = (
     "cohort_size",

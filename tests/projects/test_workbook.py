@@ -126,6 +126,7 @@ def test_workbook_reads_as_narrative_with_short_code_cells() -> None:
 # ---------------------------------------------------------------------------------------------
 # A run on the default PCN
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_run_writes_the_documented_outputs(default_run: Path, summary: dict) -> None:
     """summary.json has the contract's keys; every table and figure it names exists."""
     assert summary["schema_version"] == 1
@@ -166,6 +167,7 @@ def test_run_writes_the_documented_outputs(default_run: Path, summary: dict) -> 
     )
 
 
+@pytest.mark.slow
 def test_headline_agrees_with_the_tables_it_summarises(summary: dict) -> None:
     """The cohort is the waterfall's last step; costs are the first scenario's metrics."""
     headline = summary["headline"]
@@ -177,6 +179,7 @@ def test_headline_agrees_with_the_tables_it_summarises(summary: dict) -> None:
     assert f"{headline['cohort_size']:,}" in summary["recommendations"][0]
 
 
+@pytest.mark.slow
 def test_run_publishes_only_aggregates(default_run: Path, summary: dict) -> None:
     """No identifier column or value, no timestamp; the dashboard's publish gate passes."""
     for path in (default_run / "aggregates").glob("*.csv"):
@@ -190,6 +193,7 @@ def test_run_publishes_only_aggregates(default_run: Path, summary: dict) -> None
     assert check.ok, check.summary()
 
 
+@pytest.mark.slow
 def test_executed_notebook_prints_its_numbers_from_the_data(
     default_run: Path, summary: dict
 ) -> None:
@@ -204,6 +208,7 @@ def test_executed_notebook_prints_its_numbers_from_the_data(
 # ---------------------------------------------------------------------------------------------
 # A broken extract
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_broken_extract_stops_the_run_with_its_validation_report(tmp_path: Path) -> None:
     """A patients table without its sex column: ValidationError, and the report in validation/."""
     tables = tiny_tables()
@@ -290,6 +295,7 @@ def test_risk_route_follows_the_share() -> None:
     assert [r.action for r in risk_route_rules(None, 0)] == ["include", "exclude", "exclude"]
 
 
+@pytest.mark.slow
 def test_controls_change_the_scenario_as_documented(default_pcn) -> None:
     """Cohort size, minutes and care coordinators reach the scenario; more minutes, more gap."""
     from clearlib.workforce import Baseline
@@ -349,6 +355,7 @@ def test_validation_error_is_raised_before_loading(tmp_path: Path) -> None:
     assert (tmp_path / "run" / "validation" / "problems.csv").is_file()
 
 
+@pytest.mark.slow
 def test_select_pcn_keeps_one_pcn_of_a_dataset(tiny_spec_path: Path) -> None:
     """Of two PCNs, only the chosen one's practices, patients, records and staff are kept."""
     from clearlib import ConfigError, load_pcn
