@@ -305,8 +305,8 @@ class SponsorModel:
     def grid(self, scenario: str, *, points: int = 5) -> list[dict[str, Any]]:
         """Figures over a small grid: each control in turn over ``points`` values, others at default.
 
-        For a static export that cannot recompute: at most ``1 + controls x points`` rows. A
-        control that lists its ``values`` uses those (up to ``points`` of them, evenly picked).
+        For a static export that cannot recompute: about ``1 + controls x points`` rows. A
+        control that lists its ``values`` (the only ones the run computed) uses all of them.
 
         Returns
         -------
@@ -318,9 +318,6 @@ class SponsorModel:
         for c in self.controls:
             if c.get("values"):
                 choices = [float(v) for v in c["values"]]
-                if len(choices) > points:
-                    pick = np.linspace(0, len(choices) - 1, points).round().astype(int)
-                    choices = [choices[i] for i in sorted(set(pick))]
             else:
                 choices = np.linspace(float(c["min"]), float(c["max"]), points).tolist()
             for v in choices:

@@ -635,6 +635,7 @@ class RunOutputs:
         self.tables: dict[str, str] = {}
         self.figures: dict[str, str] = {}
         self.png = importlib.util.find_spec("kaleido") is not None
+        self.png_problem = ""
         (self.root / "aggregates").mkdir(parents=True, exist_ok=True)
         (self.root / "figures").mkdir(parents=True, exist_ok=True)
 
@@ -688,8 +689,11 @@ class RunOutputs:
         path = self.root / "figures" / f"{name}.json"
         text = json.dumps(json.loads(fig.to_json()), sort_keys=True, ensure_ascii=False)
         path.write_text(text + "\n", encoding="utf-8")
-        if self.png:
-            fig.write_image(self.root / "figures" / f"{name}.png", width=1000, height=560)
+        if self.png and not self.png_problem:
+            try:
+                fig.write_image(self.root / "figures" / f"{name}.png", width=1000, height=560)
+            except Exception as exc:  # kaleido needs a browser; a PNG is optional
+                self.png_problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         self.figures[name] = f"figures/{name}.json"
         return fig
 
@@ -755,12 +759,19 @@ class RunOutputs:
             "tables": dict(sorted(self.tables.items())),
             "figures": dict(sorted(self.figures.items())),
         }
+        notes = list(content.get("notes", []))
         if not self.png:
-            body["notes"] = [
-                *content.get("notes", []),
+            notes.append(
                 "PNG renderings of the figures need kaleido (pip install kaleido); the plotly "
-                "JSON figures are complete.",
-            ]
+                "JSON figures are complete."
+            )
+        elif self.png_problem:
+            notes.append(
+                f"PNG renderings stopped ({self.png_problem}); the plotly JSON figures are "
+                "complete."
+            )
+        if notes:
+            body["notes"] = notes
         body = _clean(body)
         text = json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
         (self.root / "summary.json").write_text(text + "\n", encoding="utf-8")

@@ -187,7 +187,7 @@ def test_grid_varies_one_control_at_a_time(model: SponsorModel) -> None:
         assert len(moved) == 1
     shares = {row["controls"]["risk_top_share"] for row in rows}
     listed = next(c["values"] for c in model.controls if c["name"] == "risk_top_share")
-    assert shares <= set(listed)
+    assert shares == set(listed)
 
 
 def test_compute_is_deterministic_and_returns_copies(
