@@ -495,3 +495,10 @@ def test_published_lists_cite_their_source_and_hold_valid_snomed_ids():
         assert all(c.isdigit() and _verhoeff(c) for c in cl.codes), f
     registers = CodeListSet.from_folder("qof", CODELISTS / "published" / "qof", ["AF", "HF", "HYP"])
     assert registers.values == ("AF", "HF") and registers.lookup()["49436004"] == ("AF",)
+
+
+def test_cli_synth_refuses_messy_with_as():
+    """`--messy` and `--as` together are refused before anything is generated."""
+    result = CliRunner().invoke(app, ["data", "synth", "default", "--messy", "--as", "emis"])
+    assert result.exit_code == 2
+    assert "choose --messy or --as, not both" in result.output
