@@ -112,12 +112,25 @@ def grade(
     memory_mb: Annotated[
         int, typer.Option("--memory-mb", min=64, help="Memory each submission may use (MB).")
     ] = 1536,
+    output_limit_kb: Annotated[
+        int,
+        typer.Option("--output-limit-kb", min=1, help="Printed output kept per cell (KB)."),
+    ] = 512,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Grade every submission again, not only new or changed ones. Hand grades of "
+            "unchanged written answers are kept either way.",
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
-    """Autograde every collected submission of an assignment, in parallel and sandboxed.
+    """Autograde the new and changed submissions of an assignment, in parallel and sandboxed.
 
     Each submission's kernel runs in its own sandbox with a time limit per cell and a memory
-    limit (see course/README.md). Written answers then wait for you in the formgrader.
+    limit (see course/README.md). A submission unchanged since it was last graded is left
+    alone (--force grades it again). Written answers then wait for you in the formgrader.
 
     Examples:
 
@@ -136,8 +149,10 @@ def grade(
             learners=learner or None,
             cell_timeout=cell_timeout,
             memory_mb=memory_mb,
+            output_limit_kb=output_limit_kb,
+            force=force,
         )
-    console.print(report.summary(), soft_wrap=True)
+    console.print(report.summary(), soft_wrap=True, markup=False, highlight=False)
 
 
 @course_app.command("feedback")
@@ -163,7 +178,7 @@ def feedback(
 
     with expected_errors():
         report = generate_feedback(assignment, course_dir=course_dir, learners=learner or None)
-    stdout().print(report.summary(), soft_wrap=True)
+    stdout().print(report.summary(), soft_wrap=True, markup=False, highlight=False)
 
 
 def _column_ids(pairs: list[str] | None) -> dict[str, str]:
@@ -202,9 +217,28 @@ def export(
             "the number after '|'). Without it Blackboard adds a new column.",
         ),
     ] = None,
+    complete_only: Annotated[
+        bool,
+        typer.Option(
+            "--complete-only",
+            help="While answers wait for a hand grade: export anyway, leaving those learners "
+            "blank in the Blackboard file.",
+        ),
+    ] = False,
+    include_pending: Annotated[
+        bool,
+        typer.Option(
+            "--include-pending",
+            help="While answers wait for a hand grade: export their points so far (not final).",
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
     """Export grades (CSV, Blackboard Grade Center upload) and objective mastery (CSV, chart).
+
+    Stops, naming who and what, while any answer waits for a hand grade, unless you choose
+    --complete-only or --include-pending. Prints the points possible of each assignment: give
+    its Blackboard column that many points.
 
     Examples:
 
@@ -218,14 +252,17 @@ def export(
     with expected_errors():
         if all_ == bool(assignments):
             raise ConfigError("Name the assignments to export, or give --all (not both).")
+        if complete_only and include_pending:
+            raise ConfigError("Give --complete-only or --include-pending, not both.")
         result = export_grades(
             None if all_ else assignments,
             course_dir=course_dir,
             out=out,
             column_ids=_column_ids(blackboard_column),
+            pending="complete_only" if complete_only else "include" if include_pending else "stop",
         )
     console = stdout()
-    console.print(result.summary(), soft_wrap=True)
+    console.print(result.summary(), soft_wrap=True, markup=False, highlight=False)
     if result.mastery is not None and len(result.mastery):
         worst = result.mastery.iloc[0]
         console.print(

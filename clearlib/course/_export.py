@@ -5,8 +5,10 @@ Everything is read from nbgrader's gradebook (``course/gradebook.db``) through
 
 Files written (default folder ``course/exports/``, git-ignored):
 
-- ``<assignment>-grades.csv``: learner, assignment, submitted, score, max, percent, answers
-  still to grade by hand, then one column per graded cell (its grade id);
+- ``<assignment>-grades.csv``: learner, assignment, submitted, status (``complete``,
+  ``pending`` while an answer waits for a hand grade, ``not submitted``), score so far, max,
+  percent, the points and answers still to grade by hand, then one column per graded cell (its
+  grade id; ``pending`` for an answer not graded yet, never 0);
 - ``blackboard-grade-center.csv``: Blackboard Learn's Grade Center upload format: the
   columns ``Last Name``, ``First Name``, ``Username``, then one column per assignment, every
   value in quotes. A column named ``<assignment> [Total Pts: <max> Score] |<column id>``
@@ -15,6 +17,12 @@ Files written (default folder ``course/exports/``, git-ignored):
 - ``objective-mastery.csv`` and ``objective-mastery.html``: per learning objective, learners
   who attempted it, their mean share of its points, and the share of learners with at least
   80% of them, least-mastered first.
+
+A grade waits for a hand grade when nbgrader's ``needs_manual_grade`` is true (a written
+answer nobody has graded, or one changed since). While any does, :func:`export_grades` stops
+and names who and what (``PendingGradesError``), unless told to leave those learners out of
+the Blackboard file (``pending="complete_only"``) or to send provisional totals
+(``pending="include"``).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clearlib._exceptions import ConfigError
+from clearlib._exceptions import ClearlibError, ConfigError
 from clearlib.course._notebook import (
     course_config,
     objectives,
@@ -38,16 +46,50 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ExportResult",
+    "PendingGradesError",
+    "PointsPossible",
     "blackboard_table",
     "cell_scores",
     "export_grades",
     "grades_table",
     "mastery_figure",
     "objective_mastery",
+    "points_possible",
 ]
 
 MASTERY_THRESHOLD = 0.8
 BLACKBOARD_FILE = "blackboard-grade-center.csv"
+PENDING = "pending"
+_PENDING_CHOICES = ("stop", "complete_only", "include")
+
+
+class PendingGradesError(ClearlibError):
+    """Answers still wait for a hand grade, so some totals are not final (names who and what)."""
+
+
+@dataclass(frozen=True)
+class PointsPossible:
+    """What one assignment is worth: every graded cell's points, and those graded by hand."""
+
+    assignment: str
+    total: float
+    by_hand: float
+
+    @property
+    def autograded(self) -> float:
+        """The points the autograder gives."""
+        return self.total - self.by_hand
+
+    def __str__(self) -> str:
+        return (
+            f"{self.assignment}: {self.total:g} points possible "
+            f"({self.autograded:g} autograded, {self.by_hand:g} graded by hand)"
+        )
+
+
+def _manual_names(nb: Any) -> set[str]:
+    """Grade ids of a gradebook notebook that a person grades: written answers and tasks."""
+    return {c.name for c in nb.solution_cells} | {c.name for c in nb.task_cells}
 
 
 def _gradebook_url(root: Path) -> tuple[str, str]:
@@ -143,13 +185,17 @@ def grades_table(assignment: str, *, course_dir: Any = None) -> pd.DataFrame:
     """One row per learner for one assignment: total, percent and each graded cell's score.
 
     A learner in the gradebook who handed nothing in scores 0 with ``submitted`` False (as
-    ``nbgrader export`` does). A late penalty is taken off the score, never below 0.
+    ``nbgrader export`` does). A late penalty is taken off the score, never below 0. An answer
+    waiting for a hand grade (nbgrader's ``needs_manual_grade``) is ``"pending"`` in its column,
+    counts in ``pending_points`` (not in ``score``, the points so far) and makes the learner's
+    status ``pending`` instead of ``complete``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``learner, assignment, submitted, score, max, percent, needs_manual_grade``,
-        then one column per graded cell (its grade id, in notebook order).
+        Columns ``learner, assignment, submitted, status, score, max, percent,
+        pending_points, pending_answers``, then one column per graded cell (its grade id, in
+        notebook order).
 
     Examples
     --------
@@ -174,24 +220,78 @@ def grades_table(assignment: str, *, course_dir: Any = None) -> pd.DataFrame:
             try:
                 sub = gb.find_submission(assignment, student.id)
             except MissingEntry:
-                row.update(submitted=False, score=0.0, needs_manual_grade=0)
+                row.update(
+                    submitted=False,
+                    status="not submitted",
+                    score=0.0,
+                    pending_points=0.0,
+                    pending_answers="",
+                )
             else:
                 penalty = float(sub.late_submission_penalty or 0.0)
                 grades = [g for nb in sub.notebooks for g in nb.grades]
+                waiting = [g for g in grades if g.needs_manual_grade]
+                done = sum(float(g.score or 0.0) for g in grades if not g.needs_manual_grade)
                 row.update(
                     submitted=True,
-                    score=max(0.0, float(sub.score or 0.0) - penalty),
-                    needs_manual_grade=sum(bool(g.needs_manual_grade) for g in grades),
+                    status=PENDING if waiting else "complete",
+                    score=max(0.0, done - penalty),
+                    pending_points=sum(float(g.max_score or 0.0) for g in waiting),
+                    pending_answers=" ".join(sorted(g.name for g in waiting)),
                 )
-                row.update({g.name: float(g.score or 0.0) for g in grades})
+                row.update(
+                    {
+                        g.name: PENDING if g.needs_manual_grade else float(g.score or 0.0)
+                        for g in grades
+                    }
+                )
             rows.append(row)
-    head = ["learner", "assignment", "submitted", "score", "max", "percent", "needs_manual_grade"]
+    head = [
+        "learner",
+        "assignment",
+        "submitted",
+        "status",
+        "score",
+        "max",
+        "percent",
+        "pending_points",
+        "pending_answers",
+    ]
     table = pd.DataFrame(rows, columns=[*head, *cell_ids])
     table["max"] = max_score
+    table["score"] = table["score"].astype(float)
     table["percent"] = (100 * table["score"] / max_score).round(1) if max_score else 0.0
     table["submitted"] = table["submitted"].astype(bool)
-    table["needs_manual_grade"] = table["needs_manual_grade"].astype(int)
+    table["pending_points"] = table["pending_points"].astype(float)
     return table
+
+
+def points_possible(assignment: str, *, course_dir: Any = None) -> PointsPossible:
+    """The points an assignment is worth, and how many of them are graded by hand.
+
+    Give its Blackboard Grade Center column ``total`` points.
+
+    Examples
+    --------
+    >>> print(points_possible("02-working-with-tables"))  # doctest: +SKIP
+    02-working-with-tables: 21 points possible (18 autograded, 3 graded by hand)
+    """
+    from nbgrader.api import Gradebook
+
+    root = _course_dir(course_dir)
+    url, course_id = _gradebook_url(root)
+    with Gradebook(url, course_id) as gb:
+        _chosen([assignment], [a.name for a in gb.assignments])
+        record = gb.find_assignment(assignment)
+        total = by_hand = 0.0
+        for nb in record.notebooks:
+            manual = _manual_names(nb)
+            for cell in (*nb.grade_cells, *nb.task_cells):
+                points = float(cell.max_score or 0.0)
+                total += points
+                written = getattr(cell, "cell_type", "") == "markdown"
+                by_hand += points if cell.name in manual or written else 0.0
+    return PointsPossible(assignment, total, by_hand)
 
 
 def blackboard_table(
@@ -199,6 +299,7 @@ def blackboard_table(
     *,
     names: Mapping[str, tuple[str, str]] | None = None,
     column_ids: Mapping[str, str] | None = None,
+    complete_only: bool = False,
 ) -> pd.DataFrame:
     """Grades in Blackboard Learn's Grade Center upload layout: one row per learner.
 
@@ -211,6 +312,9 @@ def blackboard_table(
     column_ids : mapping of assignment to Grade Center column id, optional
         The id after ``|`` in a column header of a file downloaded from the Grade Center.
         With it the upload updates that column; without it Blackboard makes a new column.
+    complete_only : bool
+        Leave blank the learners whose grade is not final (``status`` ``pending``: an answer
+        waits for a hand grade), so Blackboard keeps what it has for them.
 
     Examples
     --------
@@ -239,6 +343,8 @@ def blackboard_table(
         cid = column_ids.get(assignment)
         header = f"{assignment} [Total Pts: {most:g} Score] |{cid}" if cid else assignment
         done = table[table["submitted"]]
+        if complete_only and "status" in done:
+            done = done[done["status"] != PENDING]
         scores = {str(r.learner): f"{float(r.score):g}" for r in done.itertuples()}
         out[header] = [scores.get(x, "") for x in learners]
     return out.sort_values(["Last Name", "First Name", "Username"], kind="stable").reset_index(
@@ -378,19 +484,63 @@ class ExportResult:
     files: list[Path] = field(default_factory=list)
     grades: dict[str, Any] = field(default_factory=dict)
     mastery: Any = None
+    points: dict[str, PointsPossible] = field(default_factory=dict)
+    pending: list[tuple[str, str, str, float]] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        """What was written, one file a line.
+        """What was written, one file a line; the points to give each Blackboard column; what
+        waits for a hand grade.
 
         Examples
         --------
         >>> ExportResult(Path("exports")).summary()
         'Exported 0 files to exports'
         """
-        return "\n".join(
-            [f"Exported {len(self.files)} files to {self.folder}"]
-            + [f"  {p.name}" for p in self.files]
-        )
+        lines = [f"Exported {len(self.files)} files to {self.folder}"]
+        lines += [f"  {p.name}" for p in self.files]
+        if self.points:
+            lines.append("Points possible (give each Blackboard column this many points):")
+            lines += [f"  {p}" for p in self.points.values()]
+        if self.pending:
+            lines.append(_pending_message(self.pending, stopped=False))
+        if self.left_out:
+            lines.append(
+                f"Left blank in {BLACKBOARD_FILE} (not final yet): "
+                + ", ".join(f"{x} ({a})" for a, x in self.left_out)
+            )
+        return "\n".join(lines)
+
+
+def _pending_rows(grades: Mapping[str, pd.DataFrame]) -> list[tuple[str, str, str, float]]:
+    """``(assignment, learner, grade ids, points)`` of each learner with answers waiting for a
+    hand grade."""
+    rows = []
+    for name, table in grades.items():
+        for row in table[table["status"] == PENDING].itertuples(index=False):
+            cells = ", ".join(str(row.pending_answers).split())
+            rows.append((name, str(row.learner), cells, float(row.pending_points)))
+    return rows
+
+
+def _pending_message(rows: list[tuple[str, str, str, float]], *, stopped: bool = True) -> str:
+    """Who and what waits for a hand grade, and what to do."""
+    who = "; ".join(
+        f"{learner} ({assignment}: {cells}, {points:g} points)"
+        for assignment, learner, cells, points in rows
+    )
+    head = (
+        f"{len(rows)} learner(s) have answers waiting for a hand grade, so their totals are "
+        f"not final: {who}."
+    )
+    if not stopped:
+        return "Pending hand grades: " + head
+    return (
+        head + " Grade them in the formgrader (Nbgrader > Formgrader > Manual Grading) and "
+        "export again; or export now with --complete-only (those learners are left blank in "
+        "the Blackboard file, which keeps what it has for them) or --include-pending "
+        "(their points so far, not final)."
+    )
 
 
 def _write_csv(table: pd.DataFrame, path: Path, *, quote_all: bool = False) -> Path:
@@ -405,6 +555,7 @@ def export_grades(
     course_dir: Any = None,
     out: str | Path | None = None,
     column_ids: Mapping[str, str] | None = None,
+    pending: str = "stop",
 ) -> ExportResult:
     """Write the grades CSVs, the Blackboard upload file and the objective mastery table and chart.
 
@@ -418,6 +569,12 @@ def export_grades(
         The folder to write (default: ``<course>/exports``).
     column_ids : mapping of assignment to Grade Center column id, optional
         See :func:`blackboard_table`.
+    pending : {"stop", "complete_only", "include"}
+        What to do while answers wait for a hand grade. ``"stop"`` (default): write nothing
+        and raise :class:`PendingGradesError` naming each learner and answer. ``"complete_only"``:
+        write every file, but leave learners with a pending answer blank in the Blackboard file.
+        ``"include"``: write their provisional totals (points so far) too. The grades CSV
+        always marks pending answers ``pending``.
 
     Returns
     -------
@@ -428,6 +585,8 @@ def export_grades(
     ------
     ConfigError
         If there is no gradebook yet, or an assignment has no grades.
+    PendingGradesError
+        If answers wait for a hand grade and ``pending="stop"``.
 
     Examples
     --------
@@ -441,6 +600,8 @@ def export_grades(
     """
     from nbgrader.api import Gradebook
 
+    if pending not in _PENDING_CHOICES:
+        raise ConfigError(f"pending must be one of {_PENDING_CHOICES}; got {pending!r}.")
     root = _course_dir(course_dir)
     folder = Path(out) if out is not None else root / "exports"
     url, course_id = _gradebook_url(root)
@@ -455,10 +616,21 @@ def export_grades(
         )
     result = ExportResult(folder)
     for name in chosen:
-        table = grades_table(name, course_dir=root)
-        result.grades[name] = table
+        result.grades[name] = grades_table(name, course_dir=root)
+        result.points[name] = points_possible(name, course_dir=root)
+    result.pending = _pending_rows(result.grades)
+    if result.pending and pending == "stop":
+        raise PendingGradesError(_pending_message(result.pending))
+    for name, table in result.grades.items():
         result.files.append(_write_csv(table, folder / f"{name}-grades.csv"))
-    board = blackboard_table(result.grades, names=names, column_ids=column_ids)
+    board = blackboard_table(
+        result.grades,
+        names=names,
+        column_ids=column_ids,
+        complete_only=pending == "complete_only",
+    )
+    if pending == "complete_only":
+        result.left_out = sorted({(a, x) for a, x, _, _ in result.pending})
     result.files.append(_write_csv(board, folder / BLACKBOARD_FILE, quote_all=True))
     result.mastery = objective_mastery(chosen, course_dir=root)
     result.files.append(_write_csv(result.mastery, folder / "objective-mastery.csv"))

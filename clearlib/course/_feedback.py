@@ -10,7 +10,15 @@ same converter runs with :class:`LeakFreeFeedback` between ``GetGrades`` and the
   traceback, which quotes the failing line of the test;
 - each test cell's outputs are replaced by one box: points, a plain-language message (the
   assertion message the author wrote), what the test checks and its learning objectives;
-- a summary table opens the feedback: every question, its points and objective.
+- a summary table opens the feedback: every question, its points and objective;
+- a written answer still waiting for a hand grade (nbgrader's ``needs_manual_grade``) shows as
+  *pending*, never as 0, and the score says how many points are still to be marked;
+- a failure raised by a hidden test names the mistake without its figures (every number and
+  every value the message interpolates becomes "…"), so the feedback does not give away the
+  expected answer while resubmission is open; ``LeakFreeFeedback.release_expected_values =
+  True`` shows the full messages (for after the final deadline);
+- a learner's plotly figure (stored only as ``application/vnd.plotly.v1+json``) gets a
+  ``text/html`` rendering with plotly.js inlined once per page, so it shows offline.
 
 After writing, :func:`generate_feedback` searches each HTML file's visible text for every line
 of hidden-test source and for the markers, and deletes any file that still shows one.
@@ -27,8 +35,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List, Unicode
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from traitlets import Bool, List, Unicode
 
 from clearlib._exceptions import ClearlibError, ConfigError
 from clearlib.course._notebook import (
@@ -51,12 +59,18 @@ from clearlib.course._notebook import course_dir as _course_dir
 __all__ = [
     "FeedbackReport",
     "LeakFreeFeedback",
+    "PlotlyHTML",
+    "QuietOverwriteCells",
     "find_leaks",
+    "finish_page",
     "generate_feedback",
+    "hidden_message",
     "hidden_statements",
+    "mask_figures",
     "plain_message",
 ]
 
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -116,6 +130,144 @@ def _first_error(outputs: list[Any]) -> tuple[str, str] | None:
     return None
 
 
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
+HIDDEN_LEAD = "A hidden check found a mistake: "
+
+
+def mask_figures(message: str) -> str:
+    """A message with every number replaced by "…": what a hidden check may say.
+
+    Examples
+    --------
+    >>> mask_figures("6,984 listed patients had no attended appointment, not 12.5%")
+    '… listed patients had no attended appointment, not …'
+    """
+    return _NUMBER.sub("…", message)
+
+
+def _template(node: ast.AST | None) -> list[str | None] | None:
+    """An assertion message as literal parts and holes (None): ``f"{n} rows"`` is
+    ``[None, " rows"]``; None when it is not built from strings."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        parts: list[str | None] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                parts.append(None)
+        return parts
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _template(node.left), _template(node.right)
+        return [*(left or [None]), *(right or [None])]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        left = _template(node.left)
+        if left is None:
+            return [None]
+        parts = []
+        for piece in left:
+            if piece is None:
+                parts.append(None)
+                continue
+            chunks = re.split(r"%[-#0 +]*\d*(?:\.\d+)?[sdifrgxXeEc]", piece)
+            for i, chunk in enumerate(chunks):
+                if i:
+                    parts.append(None)
+                parts.append(chunk)
+        return parts
+    is_format = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    base = _template(node.func.value) if is_format and node.func.attr == "format" else None
+    if base:
+        parts = []
+        for piece in base:
+            if piece is None:
+                parts.append(None)
+                continue
+            for i, chunk in enumerate(re.split(r"\{[^{}]*\}", piece)):
+                if i:
+                    parts.append(None)
+                parts.append(chunk)
+        return parts
+    return [None]
+
+
+def _messages_of(block: str) -> list[list[str | None]]:
+    """The message templates of every ``assert`` (and ``raise AssertionError(...)``) in code."""
+    try:
+        tree = ast.parse(textwrap.dedent(block))
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        msg = None
+        if isinstance(node, ast.Assert):
+            msg = node.msg
+        elif (
+            isinstance(node, ast.Raise)
+            and isinstance(node.exc, ast.Call)
+            and getattr(node.exc.func, "id", "") == "AssertionError"
+            and node.exc.args
+        ):
+            msg = node.exc.args[0]
+        parts = _template(msg)
+        if parts and any(p for p in parts if p):
+            found.append(parts)
+    return found
+
+
+def _match(parts: list[str | None], message: str) -> re.Match[str] | None:
+    pattern = "".join("(.*?)" if p is None else re.escape(p) for p in parts)
+    return re.fullmatch(pattern, message, flags=re.DOTALL)
+
+
+def _masked(parts: list[str | None], found: re.Match[str]) -> str:
+    """The message with every hole and number replaced by "…"."""
+    text = "".join("\x00" if p is None else p for p in parts)
+    return mask_figures(text).replace("\x00", "…")
+
+
+def hidden_message(source: str, ename: str, evalue: str) -> str | None:
+    r"""The message to show for a test failure, when it came from the cell's hidden tests.
+
+    ``source`` is the test cell's source as authored (hidden regions included). A failing
+    ``AssertionError`` whose message matches one written in a hidden region (and none written
+    outside) came from a hidden check; so does any failure of a cell with hidden tests whose
+    assertion message matches no visible one. The figures of such a message are masked. Returns
+    None when the failure came from a visible check or is not an assertion (show it as it is).
+
+    Examples
+    --------
+    >>> src = (
+    ...     "assert len(t) == 5, f'one row per practice; you have {len(t)}'\n"
+    ...     "### BEGIN HIDDEN TESTS\n"
+    ...     "assert n == e, f'{e:,} listed patients had no attended appointment'\n"
+    ...     "### END HIDDEN TESTS"
+    ... )
+    >>> hidden_message(src, "AssertionError", "6,984 listed patients had no attended appointment")
+    'A hidden check found a mistake: … listed patients had no attended appointment'
+    >>> hidden_message(src, "AssertionError", "one row per practice; you have 3") is None
+    True
+    """
+    blocks = _hidden_blocks(source)
+    if not blocks:
+        return None
+    evalue = _ANSI.sub("", evalue or "").strip()
+    visible = _messages_of(strip_hidden_tests(source))
+    hidden = [t for block in blocks for t in _messages_of(block)]
+    if ename == "AssertionError":
+        for parts in hidden:
+            found = _match(parts, evalue)
+            if found and not any(_match(v, evalue) for v in visible):
+                return HIDDEN_LEAD + _masked(parts, found)
+        if any(_match(v, evalue) for v in visible):
+            return None
+        return HIDDEN_LEAD + mask_figures(plain_message(ename, evalue))
+    return None  # another error: about the learner's own code (a name, a column), not a check
+
+
 def _objective_html(ids: tuple[str, ...] | list[str]) -> str:
     known = objectives()
     parts = []
@@ -141,6 +293,7 @@ class _Row:
     message: str
     objectives: tuple[str, ...]
     passed: bool
+    pending: bool = False
 
 
 class LeakFreeFeedback(NbGraderPreprocessor):
@@ -172,6 +325,13 @@ class LeakFreeFeedback(NbGraderPreprocessor):
         "(default: ./source, nbgrader's working folder being the course root).",
     ).tag(config=True)
 
+    release_expected_values = Bool(
+        False,
+        help="Show hidden checks' failure messages in full, figures included. Leave False "
+        "while learners may resubmit (the figures are often the expected answer); set True "
+        "after the final deadline.",
+    ).tag(config=True)
+
     def _source_cells(self, assignment: str, notebook: str) -> dict[str, GradedCell]:
         folder = Path(self.source_directory or "source")
         path = folder / assignment / f"{notebook}.ipynb"
@@ -187,9 +347,11 @@ class LeakFreeFeedback(NbGraderPreprocessor):
 
         info = resources.get("nbgrader", {})
         source = self._source_cells(str(info.get("assignment", "")), str(info.get("notebook", "")))
+        self._pending = _pending_grades(info)
         rows: list[_Row] = []
         for cell in nb.cells:
             self._clean(cell, source, rows)
+        add_figure_html(nb)
         summary = nbformat.v4.new_markdown_cell(_summary_html(rows, info))
         if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
             summary["id"] = "clear-feedback-summary"
@@ -219,21 +381,141 @@ class LeakFreeFeedback(NbGraderPreprocessor):
         points = float(nbg.get("points") or 0.0)
         objs = src.objectives if src is not None else ()
         passed = points > 0 and score >= points
+        pending = grade_id in getattr(self, "_pending", set())
         if is_test:
             label = "Check"
-            if passed:
+            if pending:
+                message = "Your tutor is checking this mark."
+            elif passed:
                 message = "Passed."
             elif error is not None:
-                message = plain_message(*error)
+                message = self._message(src, *error)
             else:
                 message = "Your tutor changed this mark: see their comment."
             what = docstring_of(cell.source)
-            cell.outputs = [_result_output(score, points, message, what, objs, passed)]
+            cell.outputs = [
+                _result_output(score, points, message, what, objs, passed, pending=pending)
+            ]
         else:
             label = "Written answer" if cell.cell_type == "markdown" else "Answer marked by hand"
             comment = str(nbg.get("comment") or "").strip()
-            message = comment or "Marked by your tutor."
-        rows.append(_Row(grade_id, label, score, points, message, objs, passed))
+            if pending:
+                message = "Not marked yet: your tutor will mark this answer."
+            else:
+                message = comment or "Marked by your tutor."
+        rows.append(_Row(grade_id, label, score, points, message, objs, passed, pending))
+
+    def _message(self, src: GradedCell | None, ename: str, evalue: str) -> str:
+        """What a failed check says: a hidden check's figures masked unless released."""
+        if src is not None and not self.release_expected_values:
+            masked = hidden_message(src.source, ename, evalue)
+            if masked is not None:
+                return masked
+        return plain_message(ename, evalue)
+
+
+def _pending_grades(info: dict[str, Any]) -> set[str]:
+    """Grade ids of this submission that wait for a hand grade (``needs_manual_grade``)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = info.get("db_url")
+    if not url:
+        return set()
+    with Gradebook(url) as gb:
+        try:
+            nb = gb.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
+        except (MissingEntry, KeyError):
+            return set()
+        return {g.name for g in nb.grades if g.needs_manual_grade}
+
+
+def figure_html(figure: dict[str, Any], *, include_plotlyjs: bool) -> str:
+    """A plotly figure (its JSON) as an HTML fragment that draws it offline.
+
+    With ``include_plotlyjs`` the fragment carries plotly.js itself (about 3.5 MB): give it to
+    the first figure of a page only.
+
+    Examples
+    --------
+    >>> page = figure_html({"data": [{"type": "bar", "y": [1, 2]}]}, include_plotlyjs=False)
+    >>> "Plotly.newPlot" in page and "<script" in page
+    True
+    """
+    import plotly.io as pio
+
+    fig = {"data": figure.get("data", []), "layout": figure.get("layout", {})}
+    return pio.to_html(
+        fig,
+        include_plotlyjs=include_plotlyjs,
+        full_html=False,
+        validate=False,
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def add_figure_html(nb: Any, *, inline_once: bool = True) -> int:
+    """Give each plotly output of a notebook a ``text/html`` rendering; return how many.
+
+    Outputs stored only as ``application/vnd.plotly.v1+json`` (what a plotly figure leaves
+    when the notebook did not set a renderer) do not show in nbconvert's HTML. The first figure
+    carries plotly.js, the others use it; an output that already has ``text/html`` is left
+    alone.
+    """
+    done = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) or []:
+            data = out.get("data") or {}
+            if PLOTLY_MIME not in data or "text/html" in data:
+                continue
+            figure = data[PLOTLY_MIME]
+            if isinstance(figure, str):
+                import json
+
+                figure = json.loads(figure)
+            data["text/html"] = figure_html(figure, include_plotlyjs=not (inline_once and done))
+            done += 1
+    return done
+
+
+class PlotlyHTML(NbGraderPreprocessor):
+    """nbgrader preprocessor: a ``text/html`` rendering beside each learner's plotly figure.
+
+    For the formgrader, which renders autograded notebooks with nbconvert: put it after
+    ``Execute`` in ``c.Autograde.autograde_preprocessors``.
+    """
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Add the HTML renderings (plotly.js inlined in the first)."""
+        add_figure_html(nb)
+        return nb, resources
+
+
+class QuietOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, without a warning for every test cell with hidden tests.
+
+    A learner's copy of a test cell lacks its hidden tests, so its checksum never matches the
+    source's: plain ``OverwriteCells`` warns "Attribute 'checksum' ... has changed!" for each.
+    This one warns only when the learner's cell differs from the released version too (they
+    edited a locked cell); the cell is put back from the source either way.
+    """
+
+    def preprocess_cell(self, cell: Any, resources: Any, cell_index: int) -> Any:
+        """Remember the learner's source, then let nbgrader put the cell back."""
+        self._learner_source = cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def report_change(self, name: str, attr: str, old: Any, new: Any) -> None:
+        """Warn, except for the checksum of a locked cell that only lacks its hidden tests."""
+        if attr == "checksum":
+            try:
+                source = self.gradebook.find_source_cell(name, self.notebook_id, self.assignment_id)
+            except Exception:  # no source cell: say what nbgrader says
+                source = None
+            released = strip_hidden_tests(source.source).strip() if source is not None else None
+            if released is not None and released == str(self._learner_source).strip():
+                self.log.debug("Cell %s lacks its hidden tests, as released", name)
+                return
+        super().report_change(name, attr, old, new)
 
 
 def _strip_hidden(source: str, src: GradedCell | None) -> str:
@@ -252,22 +534,27 @@ def _result_output(
     what: str | None,
     objs: tuple[str, ...],
     passed: bool,
+    *,
+    pending: bool = False,
 ) -> Any:
     import nbformat
 
     colour, mark, verdict = (
         ("#009639", "&#10003;", "Passed") if passed else ("#8A1538", "&#10007;", "Not yet")
     )
+    got = _fmt(score)
+    if pending:
+        colour, mark, verdict, got = "#768692", "&#8987;", "Pending", "pending"
     parts = [
         f'<div class="clear-feedback" style="border-left:4px solid {colour};padding:0.4em 0.8em;">',
-        f"<p><b>{mark} {verdict}: {_fmt(score)} / {_fmt(points)} points</b></p>",
+        f"<p><b>{mark} {verdict}: {got} / {_fmt(points)} points</b></p>",
     ]
     if not passed:
         parts.append(f"<p>{html.escape(message)}</p>")
     if what:
         parts.append(f"<p><i>What this checks:</i> {html.escape(what)}</p>")
     parts.append(f"<p><i>Learning objective:</i> {_objective_html(objs)}</p></div>")
-    text = f"{verdict}: {_fmt(score)} / {_fmt(points)} points. {'' if passed else message}".strip()
+    text = f"{verdict}: {got} / {_fmt(points)} points. {'' if passed else message}".strip()
     return nbformat.v4.new_output(
         "display_data", data={"text/html": "".join(parts), "text/plain": text}
     )
@@ -277,7 +564,14 @@ def _summary_html(rows: list[_Row], info: dict[str, Any]) -> str:
     score = info.get("score")
     max_score = info.get("max_score")
     lines = ['<div class="clear-feedback-summary">', "<h2>Your feedback</h2>"]
-    if score is not None and max_score is not None:
+    waiting = sum(r.points for r in rows if r.pending)
+    if score is not None and max_score is not None and waiting:
+        lines.append(
+            f"<p><b>Score so far: {_fmt(float(score))} / {_fmt(float(max_score))}</b> "
+            f"({_fmt(waiting)} points still to be marked by your tutor: this is not your final "
+            "score)</p>"
+        )
+    elif score is not None and max_score is not None:
         lines.append(f"<p><b>Score: {_fmt(float(score))} / {_fmt(float(max_score))}</b></p>")
     if float(info.get("late_penalty") or 0) > 0:
         lines.append(f"<p>Late submission penalty: {_fmt(float(info['late_penalty']))}</p>")
@@ -293,7 +587,7 @@ def _summary_html(rows: list[_Row], info: dict[str, Any]) -> str:
         lines.append(
             f'<tr><td><a href="#{html.escape(r.grade_id)}">{html.escape(r.grade_id)}</a>'
             f"<br><small>{html.escape(r.label)}</small></td>"
-            f"<td>{_fmt(r.score)} / {_fmt(r.points)}</td>"
+            f"<td>{'pending' if r.pending else _fmt(r.score)} / {_fmt(r.points)}</td>"
             f"<td>{html.escape(r.message)}</td>"
             f"<td>{_objective_html(r.objectives)}</td></tr>"
         )
@@ -482,6 +776,72 @@ class FeedbackReport:
         return "\n".join([head, *(f"  {p}" for p in self.files)])
 
 
+_MATHJAX = re.compile(
+    r"(<!-- Loading mathjax macro -->\s*)?<!-- Load mathjax -->.*?"
+    r"<!-- End of mathjax configuration -->\s*",
+    flags=re.DOTALL,
+)
+
+
+def finish_page(page: str, pending: dict[str, float] | None = None) -> str:
+    """The last touches to a feedback page: offline, and pending grades said as pending.
+
+    - MathJax, which nbgrader's template loads from a CDN, is taken out: the page works offline
+      and any mathematics shows as its TeX source;
+    - nbgrader's template prints every score as a number; an answer still waiting for a hand
+      grade (``pending``: grade id to points) shows ``pending`` instead of 0, and the
+      notebook's total says it is a score so far.
+
+    Examples
+    --------
+    >>> page = '<a href="#q3">Written response</a> (Score: 0.0 / 2.0)'
+    >>> finish_page(page, {"q3": 2.0})
+    '<a href="#q3">Written response</a> (Score: pending / 2.0)'
+    """
+    page = _MATHJAX.sub("", page)
+    for grade_id in pending or {}:
+        gid = re.escape(html.escape(grade_id, quote=True))
+        page = re.sub(
+            rf'(<a href="#{gid}">[^<]*</a> \(Score: )[-\d.]+( / )',
+            r"\g<1>pending\g<2>",
+            page,
+        )
+        page = re.sub(
+            rf'(<a name="{gid}"></a>(?:(?!<a name=).){{0,600}}?Score: )[-\d.]+( / )',
+            r"\g<1>pending\g<2>",
+            page,
+            flags=re.DOTALL,
+        )
+    if pending:
+        waiting = sum(pending.values())
+        page = re.sub(
+            r"(<h4>[^<]*\()Score: ([-\d.]+ / [-\d.]+)\)",
+            rf"\g<1>Score so far: \g<2>; {waiting:g} points to be marked by your tutor)",
+            page,
+            count=1,
+        )
+    return page
+
+
+def _pending_points(root: Path, assignment: str, learner: str) -> dict[str, float]:
+    """Grade id to points of each answer of a learner waiting for a hand grade."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    cfg = course_config(root)
+    url = str(cfg.CourseDirectory.db_url or f"sqlite:///{root / 'gradebook.db'}")
+    with Gradebook(url, str(cfg.CourseDirectory.course_id or "clear")) as gb:
+        try:
+            submission = gb.find_submission(assignment, learner)
+        except MissingEntry:
+            return {}
+        return {
+            g.name: float(g.max_score or 0.0)
+            for nb in submission.notebooks
+            for g in nb.grades
+            if g.needs_manual_grade
+        }
+
+
 def _public_text(info: Any) -> str:
     """The source learners are given: every notebook as released (solutions and hidden cut)."""
     import nbformat
@@ -593,7 +953,12 @@ def generate_feedback(
                 "Check the gradebook with `nbgrader db assignment list` from the course folder."
             )
         report.learners.append(learner)
-        report.files.extend(sorted((root / "feedback" / learner / assignment).glob("*.html")))
+        written = sorted((root / "feedback" / learner / assignment).glob("*.html"))
+        pending = _pending_points(root, assignment, learner)
+        for path in written:
+            page = path.read_text(encoding="utf-8")
+            path.write_text(finish_page(page, pending), encoding="utf-8")
+        report.files.extend(written)
     report.log = "".join(logs)
     hidden = [st for cell in info.tests for st in hidden_statements(cell.source)]
     public = _public_text(info)

@@ -22,6 +22,13 @@ How it works (``grade_assignment``):
    stopped half-way keeps the learners already graded.
 
 One kernel per notebook, as nbgrader does; the per-cell time limit is nbclient's ``timeout``.
+
+Grading again (the default, ``force=False``) grades only submissions that are new or changed:
+the parent keeps a checksum of each graded submission folder, and of each written answer, in
+``autograded/.clear-graded-<assignment>.json``. nbgrader's autograde flags every hand-graded
+answer "needs manual grade" again; after merging, the parent turns that flag back off for
+every grade with a manual score whose answer is unchanged (the whole submission, for a
+hand-changed autograded score), so finished hand grading is never undone.
 """
 
 from __future__ import annotations
@@ -244,39 +251,78 @@ class GradingReport:
         return frame
 
     def summary(self) -> str:
-        """A short text: counts by status, mean autograded score, then each failure."""
+        """A text for the tutor: counts by status, one line per learner, every problem in full.
+
+        Each learner's line gives their score (written answers not yet graded by hand are
+        pending, never 0), their status and what waits for a hand grade; then every failed
+        test and every submission that could not be graded, with its whole message.
+        """
         counts = {k: v for k, v in self.counts().items() if v}
         parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
         lines = [
             f"Graded {len(self.learners)} submission(s) of {self.assignment} in "
             f"{self.wall_time:.1f} s with {self.jobs} worker(s): {parts or 'none'}."
         ]
-        scored = [r for r in self.learners if r.status not in ("failed", "skipped")]
+        scored = [r for r in self.learners if r.status != "failed" and r.questions]
         if scored:
+            top = max(r.max_score for r in scored)
+            code = max(r.max_code_score for r in scored)
+            lines.append(
+                f"Points possible: {top:g} ({code:g} autograded, {top - code:g} graded by hand)."
+            )
             mean = sum(r.code_score for r in scored) / len(scored)
-            top = max(r.max_code_score for r in scored)
-            lines.append(f"Mean autograded score {mean:.2f} / {top:g}.")
+            lines.append(f"Mean autograded score {mean:.2f} / {code:g}.")
             manual = sum(r.needs_manual_grade for r in scored)
             if manual:
                 lines.append(f"{manual} submission(s) have written answers to grade by hand.")
+        width = max((len(r.learner) for r in self.learners), default=0)
+        for result in self.learners:
+            lines.append(f"  {result.learner:<{width}}  {_learner_line(result)}")
+        problems = []
         for result in self.learners:
             if result.status == "failed":
-                lines.append(f"  {result.learner}: not graded: {result.reason}")
+                problems.append(f"  {result.learner}: not graded: {result.reason}")
                 continue
             for q in result.failures:
-                message = q.message.splitlines()[0] if q.message else ""
-                lines.append(
+                message = " ".join(q.message.split())
+                problems.append(
                     f"  {result.learner} {q.grade_id}: {q.outcome.replace('_', ' ')}"
-                    + (f": {message[:160]}" if message else "")
+                    + (f": {message}" if message else "")
                 )
+        if problems:
+            lines.append("Problems:")
+            lines += problems
         return "\n".join(lines)
+
+
+def _learner_line(result: LearnerResult) -> str:
+    """``18 / 21 (3 pending)  graded; by hand: q5-explain`` for one learner."""
+    if result.status == "failed":
+        return f"-  not graded: {result.reason}"
+    pending = [q for q in result.questions if q.outcome == "needs_manual_grade"]
+    waiting = sum(q.max_score for q in pending)
+    score = sum((q.score or 0.0) for q in result.questions if q.outcome != "needs_manual_grade")
+    text = f"{score:g} / {result.max_score:g}"
+    if waiting:
+        text += f" ({waiting:g} pending)"
+    status = result.status.replace("_", " ")
+    if result.status == "skipped":
+        status = "unchanged, not graded again"
+    elif result.status not in ("graded",):
+        status += f": {result.reason}" if result.reason else ""
+    failed = len(result.failures)
+    if failed:
+        status += f"; {failed} test(s) failed"
+    if pending:
+        status += "; to grade by hand: " + ", ".join(q.grade_id for q in pending)
+    return f"{text}  {status}"
 
 
 # --- configuration ------------------------------------------------------------------------------
 def _default_course_dir() -> Path:
-    from clearlib._config import REPO_DIR
+    from clearlib.course._notebook import course_dir
 
-    return REPO_DIR / "course"
+    return course_dir(None)
 
 
 def _load_app(course_dir: Path):
@@ -382,6 +428,110 @@ class _Settings:
     policy: SandboxPolicy | None
 
 
+# --- what was graded last time ------------------------------------------------------------------
+#: Beside the learners' folders in ``autograded/``: per learner, a checksum of the submission
+#: and of each written answer, as they were when last graded (a file, so that nbgrader's
+#: ``autograded/*/<assignment>`` never takes it for a learner).
+STORE_NAME = ".clear-graded-{assignment}.json"
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fingerprint(folder: Path) -> dict:
+    """Checksums of a submission folder: of every file in it (notebooks and nbgrader's
+    ``timestamp.txt``) and of each written answer's source, by notebook and grade id."""
+    import json
+
+    files = {}
+    answers: dict[str, dict[str, str]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        data = path.read_bytes()
+        files[str(path.relative_to(folder))] = _sha(data)
+        if path.suffix != ".ipynb":
+            continue
+        try:
+            cells = json.loads(data).get("cells", [])
+        except ValueError:
+            continue
+        for cell in cells:
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            if meta.get("solution") and (meta.get("grade") or meta.get("task")):
+                source = cell.get("source", "")
+                text = "".join(source) if isinstance(source, list) else str(source)
+                answers.setdefault(path.stem, {})[str(meta.get("grade_id"))] = _sha(
+                    text.strip().encode("utf-8")
+                )
+    return {
+        "submission": _sha("\n".join(f"{k} {v}" for k, v in files.items()).encode()),
+        "answers": answers,
+    }
+
+
+def _store_path(coursedir, assignment: str) -> Path:
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, ".", "."))
+    return folder / STORE_NAME.format(assignment=assignment)
+
+
+def _read_store(path: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_store(path: Path, store: dict) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(store, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _keep_hand_grades(gb, assignment: str, learner: str, record: dict, before, now) -> None:
+    """Undo nbgrader's "needs manual grade" where a finished hand grade still holds.
+
+    nbgrader's autograde flags every grade that has a manual score for review again. A written
+    answer whose text is unchanged since it was last graded keeps its hand grade (flag off);
+    so does a hand-changed autograded score when the whole submission is unchanged.
+    """
+    if not before or not record:
+        return
+    same = before.get("submission") == now.get("submission")
+    for name, nb in record.get("notebooks", {}).items():
+        old = before.get("answers", {}).get(name, {})
+        new = now.get("answers", {}).get(name, {})
+        for cell, grade in nb["grades"].items():
+            if not grade["needs_manual_grade"]:
+                continue
+            row = gb.find_grade(cell, name, assignment, learner)
+            if row.manual_score is None:
+                continue
+            unchanged = same or (
+                grade["kind"] != "autograded" and cell in old and old.get(cell) == new.get(cell)
+            )
+            if unchanged:
+                row.needs_manual_grade = False
+                grade["needs_manual_grade"] = False
+                grade["manual_score"] = row.manual_score
+                grade["score"] = row.score
+    gb.db.commit()
+    record["needs_manual_grade"] = any(
+        g["needs_manual_grade"]
+        for nb in record["notebooks"].values()
+        for g in nb["grades"].values()
+    )
+
+
 # --- the worker process -------------------------------------------------------------------------
 class _Collector(logging.Handler):
     """Keeps the log messages of the learner being graded, formatted when logged (nbgrader
@@ -451,7 +601,8 @@ def _grade_learner(learner: str) -> dict:
     app.coursedir.assignment_id = settings.assignment
     converter = Autograde(coursedir=app.coursedir, parent=app)
     converter.autograde_preprocessors = [
-        SandboxedExecute if pp is Execute else pp for pp in converter.autograde_preprocessors
+        SandboxedExecute if _resolve(pp) is Execute else pp
+        for pp in converter.autograde_preprocessors
     ]
     error = ""
     try:
@@ -483,6 +634,15 @@ def _grade_learner(learner: str) -> dict:
         "wall_time": wall,
         "log": log,
     }
+
+
+def _resolve(preprocessor: Any) -> Any:
+    """A preprocessor class from a class or its import path (as nbgrader_config.py names it)."""
+    if isinstance(preprocessor, str):
+        from traitlets.utils.importstring import import_item
+
+        return import_item(preprocessor)
+    return preprocessor
 
 
 def _failure_reason(records: list[tuple[int, str, str]], error: str) -> str:
@@ -654,7 +814,7 @@ def _learner_result(result: dict) -> LearnerResult:
     if result["error"]:
         status, reason = "failed", result["error"]
     elif result["skipped"]:
-        status, reason = "skipped", "already autograded (use force=True to grade again)"
+        status, reason = "skipped", "unchanged since it was last graded (--force grades it again)"
     else:
         kinds = [i.kind for i in incidents]
         status = next(
@@ -689,15 +849,22 @@ def _crashed(learner: str, why: str) -> LearnerResult:
 
 
 class _Progress:
-    """A rich progress bar with ETA, a callback, or nothing."""
+    """A rich progress bar with ETA (on a terminal), one plain line per learner (in a log), a
+    callback, or nothing."""
 
     def __init__(self, progress: bool | Callable, total: int, assignment: str) -> None:
         self.callback = progress if callable(progress) else None
         self.bar = None
+        self.lines = False
         self.done = 0
         self.total = total
         if progress is True:
             from rich.console import Console
+
+            if not Console(stderr=True).is_terminal:
+                self.lines = True
+                print(f"Grading {assignment}: {total} submission(s)", file=sys.stderr, flush=True)
+                return
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -733,6 +900,13 @@ class _Progress:
         self.done += 1
         if self.bar is not None:
             self.bar.update(self.task, advance=1, last=f"{result.learner}: {result.status}")
+        if self.lines:
+            status = result.status.replace("_", " ")
+            print(
+                f"  {self.done}/{self.total} {result.learner}: {status}",
+                file=sys.stderr,
+                flush=True,
+            )
         if self.callback is not None:
             self.callback(result, self.done, self.total)
 
@@ -747,7 +921,7 @@ def grade_assignment(
     memory_mb: int = 1536,
     output_limit_kb: int = 512,
     progress: bool | Callable = True,
-    force: bool = True,
+    force: bool = False,
 ) -> GradingReport:
     """Autograde every collected submission of ``assignment`` in parallel, sandboxed.
 
@@ -761,7 +935,8 @@ def grade_assignment(
         The assignment name (``01-getting-started``), released with ``nbgrader
         generate_assignment`` so the gradebook knows it.
     course_dir : path, optional
-        The nbgrader course root holding ``nbgrader_config.py``; default ``course/`` of the
+        The nbgrader course root holding ``nbgrader_config.py``; default ``$CLEAR_COURSE_DIR``,
+        else the current folder if it holds ``nbgrader_config.py``, else ``course/`` of the
         repository.
     jobs : int
         Worker processes (each runs one kernel at a time). Default 2.
@@ -779,7 +954,12 @@ def grade_assignment(
         True: a progress bar with ETA on stderr. A callable is called as ``progress(result,
         done, total)`` after each learner. False: silent.
     force : bool
-        Grade again learners already autograded (nbgrader's ``--force``). Default True.
+        Grade every learner again. Default False: grade only submissions that are new or
+        changed since they were last graded (a checksum of the submitted folder is kept in
+        ``autograded/.clear-graded-<assignment>.json``); the others are reported as
+        ``skipped`` with their recorded grades. Either way, a written answer already graded
+        by hand whose text has not changed keeps its grade: it is not flagged "needs manual
+        grade" again.
 
     Returns
     -------
@@ -828,8 +1008,26 @@ def grade_assignment(
     check_sandbox(policy)
 
     os.makedirs(coursedir.format_path(coursedir.autograded_directory, ".", "."), exist_ok=True)
-    run_dir = tempfile.mkdtemp(prefix="clear-grade-")
+    store_path = _store_path(coursedir, assignment)
+    store = _read_store(store_path)
+    now = {
+        learner: _fingerprint(
+            Path(coursedir.format_path(coursedir.submitted_directory, learner, assignment))
+        )
+        for learner in chosen
+    }
     results: dict[str, LearnerResult] = {}
+    to_grade = []
+    for learner in chosen:
+        graded_dir = Path(
+            coursedir.format_path(coursedir.autograded_directory, learner, assignment)
+        )
+        unchanged = store.get(learner, {}).get("submission") == now[learner]["submission"]
+        if force or not unchanged or not graded_dir.is_dir():
+            to_grade.append(learner)
+        else:
+            results[learner] = _unchanged_result(coursedir, db_path, assignment, learner)
+    run_dir = tempfile.mkdtemp(prefix="clear-grade-")
     try:
         snapshot = os.path.join(run_dir, "snapshot.db")
         _snapshot(db_path, Path(snapshot))
@@ -840,10 +1038,13 @@ def grade_assignment(
             run_dir=run_dir,
             cell_timeout=int(cell_timeout),
             output_limit_kb=int(output_limit_kb),
-            force=bool(force),
+            force=True,
             policy=policy,
         )
-        _Run(settings, coursedir, progress, len(chosen), results).grade(chosen, jobs)
+        run = _Run(settings, coursedir, progress, len(to_grade), results)
+        run.fingerprints = (store, now, store_path)
+        if to_grade:
+            run.grade(to_grade, jobs)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     ordered = tuple(results[learner] for learner in chosen)
@@ -857,6 +1058,26 @@ def grade_assignment(
         memory_mb=int(memory_mb),
         settings={"output_limit_kb": int(output_limit_kb), "force": bool(force), "sandbox": policy},
     )
+
+
+def _unchanged_result(coursedir, db_path: Path, assignment: str, learner: str) -> LearnerResult:
+    """The recorded grades of a submission left alone because it has not changed."""
+    record = _read_submission(str(db_path), coursedir.course_id, assignment, learner)
+    dest = coursedir.format_path(coursedir.autograded_directory, learner, assignment)
+    raw = {
+        "learner": learner,
+        "error": "",
+        "skipped": True,
+        "record": record,
+        "cell_errors": {
+            name: _cell_errors(os.path.join(dest, f"{name}.ipynb"))
+            for name in record.get("notebooks", {})
+        },
+        "incidents": [],
+        "wall_time": 0.0,
+        "log": "",
+    }
+    return _learner_result(raw)
 
 
 def _start_method() -> str:
@@ -877,6 +1098,7 @@ class _Run:
         self.results = results
         self.attempts: dict[str, int] = {}
         self.gb = None
+        self.fingerprints: tuple[dict, dict, Path] | None = None
 
     def grade(self, learners: list[str], jobs: int) -> None:
         """Grade ``learners``. When a worker process dies, the pool breaks and every learner
@@ -934,6 +1156,7 @@ class _Run:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore", SAWarning)
                             _merge(self.gb, self.settings.assignment, learner, raw["record"])
+                            _remember(self, learner, raw)
                         result = _learner_result(raw)
                     self.results[learner] = result
                     self.bar.advance(result)
@@ -942,6 +1165,21 @@ class _Run:
                     future.cancel()
                 raise
         return again
+
+
+def _remember(run: _Run, learner: str, raw: dict) -> None:
+    """Keep finished hand grades, and store what was graded (only when it was)."""
+    if run.fingerprints is None:
+        return
+    store, now, path = run.fingerprints
+    _keep_hand_grades(
+        run.gb, run.settings.assignment, learner, raw["record"], store.get(learner), now[learner]
+    )
+    if raw["error"] or not raw["record"]:
+        store.pop(learner, None)
+    else:
+        store[learner] = now[learner]
+    _write_store(path, store)
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:

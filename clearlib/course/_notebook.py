@@ -97,7 +97,9 @@ def week_of(assignment: str) -> int | None:
 
 
 def course_dir(path: str | Path | None = None) -> Path:
-    """The course root: ``path``, else ``$CLEAR_COURSE_DIR``, else ``course/`` of the checkout.
+    """The course root: ``path``, else ``$CLEAR_COURSE_DIR``, else the current folder when it
+    is a course (it holds ``nbgrader_config.py``, as the faculty guide has you work), else
+    ``course/`` of the checkout.
 
     Raises
     ------
@@ -113,6 +115,8 @@ def course_dir(path: str | Path | None = None) -> Path:
         env = os.environ.get("CLEAR_COURSE_DIR")
         if env:
             path = env
+        elif (Path.cwd() / "nbgrader_config.py").is_file():
+            path = Path.cwd()
         elif (REPO_DIR / "course").is_dir():
             path = REPO_DIR / "course"
         else:

@@ -301,6 +301,7 @@ def test_cli_grade_passes_every_option_to_grade_assignment(
     monkeypatch.setitem(sys.modules, "clearlib.course._grade", fake)
     args = ["grade", NAME, "--jobs", "3", "--learner", "ab12", "--learner", "cd34"]
     args += ["--cell-timeout", "45", "--memory-mb", "2048", "--course-dir", str(tmp_path)]
+    args += ["--output-limit-kb", "64", "--force"]
     result = CliRunner().invoke(course_app, args)
     assert result.exit_code == 0, result.output
     assert "2 submissions graded" in result.output
@@ -313,9 +314,14 @@ def test_cli_grade_passes_every_option_to_grade_assignment(
                 "learners": ["ab12", "cd34"],
                 "cell_timeout": 45,
                 "memory_mb": 2048,
+                "output_limit_kb": 64,
+                "force": True,
             },
         )
     ]
+    calls.clear()
+    assert CliRunner().invoke(course_app, ["grade", NAME]).exit_code == 0
+    assert calls[0][1]["force"] is False  # by default only new and changed submissions
 
 
 def test_public_names_of_clearlib_course() -> None:

@@ -14,6 +14,9 @@ dee      2     0     not graded                        2  (40%)
 ======  ====  ====  =============  =================  ======================
 
 02-tables: ada 4, bob 2 (of 4).
+
+dee's written answer waits for a hand grade: 2 of her 5 points are pending, so her score so far
+is 2 and nothing provisional may reach Blackboard as final unless the tutor says so.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from clearlib.course import (
     objective_mastery,
 )
 from clearlib.course._cli import course_app
+from clearlib.course._export import PendingGradesError, points_possible
 from clearlib.course._notebook import ensure_nbgrader_tools
 
 FIXTURE = Path(__file__).parent / "fixtures_check"
@@ -96,18 +100,30 @@ def test_grades_table(course: Path) -> None:
     """Totals after the late penalty, percent of 5, per-question scores, 0 for no submission."""
     table = grades_table(A1, course_dir=course)
     assert table.columns.tolist() == [
-        "learner", "assignment", "submitted", "score", "max", "percent", "needs_manual_grade",
+        "learner", "assignment", "submitted", "status", "score", "max", "percent",
+        "pending_points", "pending_answers",
         "q1-list-sizes-test", "q2-columns-test", "q3-explain-list-size",
     ]  # fmt: skip
     assert table["learner"].tolist() == ["ada", "bob", "cy", "dee"]
     assert table["submitted"].tolist() == [True, True, False, True]
+    assert table["status"].tolist() == ["complete", "complete", "not submitted", "pending"]
     assert table["score"].tolist() == [4.0, 2.0, 0.0, 2.0]
     assert table["max"].tolist() == [5.0] * 4
     assert table["percent"].tolist() == [80.0, 40.0, 0.0, 40.0]
-    assert table["needs_manual_grade"].tolist() == [0, 0, 0, 1]
+    assert table["pending_points"].tolist() == [0.0, 0.0, 0.0, 2.0]
+    assert table["pending_answers"].tolist() == ["", "", "", "q3-explain-list-size"]
     assert table["q1-list-sizes-test"].tolist()[:2] == [2.0, 0.0]
     assert table["q3-explain-list-size"].tolist()[:2] == [1.0, 2.0]
+    assert table.loc[3, "q3-explain-list-size"] == "pending"  # not 0
     assert pd.isna(table.loc[2, "q1-list-sizes-test"])
+
+
+def test_points_possible_says_what_the_blackboard_column_is_worth(course: Path) -> None:
+    """01: 5 points, 2 of them (the written answer) by hand; 02: 4, none by hand."""
+    one = points_possible(A1, course_dir=course)
+    assert (one.total, one.by_hand, one.autograded) == (5.0, 2.0, 3.0)
+    assert str(one) == "01-tiny-list-sizes: 5 points possible (3 autograded, 2 graded by hand)"
+    assert points_possible(A2, course_dir=course).by_hand == 0.0
 
 
 def test_blackboard_table(course: Path) -> None:
@@ -125,6 +141,8 @@ def test_blackboard_table(course: Path) -> None:
         ["Lovelace", "Ada", "ada", "4", "4"],
         ["Okafor", "Bob", "bob", "2", "2"],
     ]
+    complete = blackboard_table(grades, names=names, complete_only=True)
+    assert complete.values.tolist()[1] == ["", "", "dee", "", ""]  # pending: left blank
 
 
 def test_objective_mastery(course: Path) -> None:
@@ -156,9 +174,42 @@ def test_mastery_figure(course: Path) -> None:
     assert fig.layout.xaxis.title.text == "Learners with at least 80% of the points (%)"
 
 
+def test_export_stops_while_hand_grades_are_pending(course: Path, tmp_path: Path) -> None:
+    """By default nothing is written while dee's answer waits; the error names her and it."""
+    with pytest.raises(PendingGradesError) as error:
+        export_grades(course_dir=course, out=tmp_path)
+    message = str(error.value)
+    assert "dee (01-tiny-list-sizes: q3-explain-list-size, 2 points)" in message
+    assert "--complete-only" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_complete_only_leaves_pending_learners_blank(course: Path, tmp_path: Path) -> None:
+    """--complete-only: dee is blank in the Blackboard file, pending in the grades CSV."""
+    result = export_grades([A1], course_dir=course, out=tmp_path, pending="complete_only")
+    lines = (tmp_path / "blackboard-grade-center.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[2] == '"","","dee",""'
+    assert lines[3] == '"Lovelace","Ada","ada","4"'
+    with (tmp_path / f"{A1}-grades.csv").open(encoding="utf-8") as f:
+        dee = next(r for r in csv.DictReader(f) if r["learner"] == "dee")
+    assert (dee["status"], dee["q3-explain-list-size"], dee["pending_points"]) == (
+        "pending",
+        "pending",
+        "2.0",
+    )
+    text = result.summary()
+    assert "01-tiny-list-sizes: 5 points possible (3 autograded, 2 graded by hand)" in text
+    assert (
+        "Left blank in blackboard-grade-center.csv (not final yet): dee (01-tiny-list-sizes)"
+        in text
+    )
+
+
 def test_export_writes_every_file(course: Path, tmp_path: Path) -> None:
     """Grades per assignment, the Blackboard file with every value quoted, mastery CSV and HTML."""
-    result = export_grades(course_dir=course, out=tmp_path, column_ids={A1: "4321"})
+    result = export_grades(
+        course_dir=course, out=tmp_path, column_ids={A1: "4321"}, pending="include"
+    )
     assert sorted(p.name for p in result.files) == [
         "01-tiny-list-sizes-grades.csv",
         "02-tables-grades.csv",
@@ -187,7 +238,7 @@ def test_export_writes_every_file(course: Path, tmp_path: Path) -> None:
 
 def test_export_one_assignment(course: Path, tmp_path: Path) -> None:
     """Naming one assignment exports only it; Blackboard gets one grade column."""
-    result = export_grades([A2], course_dir=course, out=tmp_path)
+    result = export_grades([A2], course_dir=course, out=tmp_path)  # nothing pending in 02
     assert list(result.grades) == [A2]
     header = (tmp_path / "blackboard-grade-center.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == '"Last Name","First Name","Username","02-tables"'
@@ -202,6 +253,8 @@ def test_export_refuses_unknown_assignments_and_missing_gradebook(
         export_grades(["05-nothing"], course_dir=course, out=tmp_path)
     with pytest.raises(ConfigError, match="not being exported"):
         export_grades([A1], course_dir=course, out=tmp_path, column_ids={A2: "99"})
+    with pytest.raises(ConfigError, match="pending must be one of"):
+        export_grades([A1], course_dir=course, out=tmp_path, pending="later")
     (tmp_path / "empty" / "source").mkdir(parents=True)
     with pytest.raises(ConfigError, match="nothing has been graded yet"):
         export_grades(course_dir=tmp_path / "empty")
@@ -211,14 +264,24 @@ def test_cli_export(course: Path, tmp_path: Path) -> None:
     """`clearlib course export --all` writes the files and names the least-mastered objective."""
     runner = CliRunner()
     args = ["export", "--all", "--course-dir", str(course), "--out", str(tmp_path)]
+    stopped = runner.invoke(course_app, args)
+    assert stopped.exit_code == 1
+    assert "PendingGradesError" in stopped.output
+    assert "dee (01-tiny-list-sizes: q3-explain-list-size, 2 points)" in stopped.output
+    args.append("--complete-only")
     result = runner.invoke(course_app, [*args, "--blackboard-column", f"{A1}=4321"])
     assert result.exit_code == 0, result.output
     assert "Exported 5 files" in result.output
+    assert "01-tiny-list-sizes: 5 points possible (3 autograded, 2 graded by hand)" in result.output
+    assert "Pending hand grades: 1 learner(s)" in result.output
     assert "Least mastered: LO1.3" in result.output
     assert "33% of 3 learners" in result.output
     both = runner.invoke(course_app, ["export", A1, "--all", "--course-dir", str(course)])
     assert both.exit_code == 1
     assert "not both" in both.output
+    two = runner.invoke(course_app, [*args, "--include-pending"])
+    assert two.exit_code == 1
+    assert "not both" in two.output
     bad = runner.invoke(course_app, [*args, "--blackboard-column", "4321"])
     assert bad.exit_code == 1
     assert "ASSIGNMENT=COLUMN_ID" in bad.output

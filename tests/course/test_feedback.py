@@ -29,7 +29,10 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = "01-tiny-list-sizes"
 ANSWERS = {
     "ada": {
-        "q1-list-sizes": 'list_sizes = patients.groupby("practice_code").size() * 0 + 1',
+        # a learner's chart, left as plotly stores it when no renderer is set
+        "q1-list-sizes": 'list_sizes = patients.groupby("practice_code").size() * 0 + 1\n'
+        "import plotly.express as px\n"
+        "px.bar(x=list_sizes.index, y=list_sizes.values)",
         "q3-explain-list-size": "Bigger lists need more clinics.",
     },
     "bob": {
@@ -175,13 +178,16 @@ def test_each_question_shows_points_message_and_objective(pages: dict[str, str])
     lo12 = "LO1.2: Load the PCN dataset and describe its tables, keys and data dictionary."
     lo13 = "LO1.3: Compute list sizes and age-sex structure per practice."
     assert _rows(pages["ada"]) == [
-        "q1-list-sizes-testCheck | 0 / 2 | Some practices have the wrong count: count every "
-        f"patient of a practice once | {lo13}",
+        # a hidden check's message, with no figure to mask
+        "q1-list-sizes-testCheck | 0 / 2 | A hidden check found a mistake: Some practices have "
+        f"the wrong count: count every patient of a practice once | {lo13}",
         "q2-columns-testCheck | 0 / 1 | The check could not find something your answer should "
         "have created (name 'n_columns' is not defined). Run your answer cell (and the cells "
         "above it) and make sure it finishes without an error and uses the name the question "
         f"gives. | {lo12}",
-        f"q3-explain-list-sizeWritten answer | 0 / 2 | Marked by your tutor. | {lo11} {lo13}",
+        # written, not graded by hand yet: pending, never 0
+        "q3-explain-list-sizeWritten answer | pending / 2 | Not marked yet: your tutor will "
+        f"mark this answer. | {lo11} {lo13}",
     ]
     assert _rows(pages["bob"]) == [
         "q1-list-sizes-testCheck | 0 / 2 | Your list sizes should have one row per practice; "
@@ -190,7 +196,9 @@ def test_each_question_shows_points_message_and_objective(pages: dict[str, str])
         # nbgrader's own comment on an answer left as it was released
         f"q3-explain-list-sizeWritten answer | 0 / 2 | No response. | {lo11} {lo13}",
     ]
-    assert "Score: 0 / 5" in _visible_text(pages["ada"])
+    ada = re.sub(r"\s+", " ", _visible_text(pages["ada"]))
+    assert "Score so far: 0 / 5 (2 points still to be marked by your tutor" in ada
+    assert "⌛ Pending" not in ada  # the written answer has no test box; only the table says it
     assert "Score: 1 / 5" in _visible_text(pages["bob"])
     # each test cell carries its own box too: verdict, points, what it checks, objective
     bob = re.sub(r"\s+", " ", _visible_text(pages["bob"]))
@@ -332,3 +340,172 @@ def test_a_hidden_statement_copied_into_an_output_is_caught(course: Path, tmp_pa
         generate_feedback(NAME, course_dir=copy, learners=["bob"])
     assert "hidden_expected_sizes" in str(err.value)
     assert not (copy / "feedback" / "bob" / NAME / f"{NAME}.html").exists()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_a_learners_chart_is_drawn_in_feedback_offline(course: Path, pages: dict[str, str]) -> None:
+    """ada's plotly figure renders in her feedback page in Chromium with the network blocked,
+    and the page asks for nothing outside itself (no MathJax from a CDN)."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = course / "feedback" / "ada" / NAME / f"{NAME}.html"
+    assert "cdnjs" not in pages["ada"] and "mathjax/" not in pages["ada"].lower()
+    requested: list[str] = []
+
+    def route(r) -> None:
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            requested.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", route)
+            page.goto(page_path.as_uri(), wait_until="load", timeout=180_000)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            bars = page.eval_on_selector_all(".js-plotly-plot .point", "els => els.length")
+        finally:
+            browser.close()
+    assert bars == 3  # one bar per practice
+    assert requested == []
+    assert pages["ada"].count("Plotly.newPlot") == 1
+    assert ".js-plotly-plot" not in pages["bob"] and "Plotly.newPlot" not in pages["bob"]
+
+
+def test_figures_get_html_with_plotlyjs_once() -> None:
+    """add_figure_html: each plotly-only output gets text/html; plotly.js rides on the first."""
+    from clearlib.course._feedback import PLOTLY_MIME, add_figure_html
+
+    fig = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}
+    nb = nbformat.v4.new_notebook()
+    for _ in range(2):
+        cell = nbformat.v4.new_code_cell("fig")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={PLOTLY_MIME: fig})]
+        nb.cells.append(cell)
+    assert add_figure_html(nb) == 2
+    first, second = (c.outputs[0].data["text/html"] for c in nb.cells)
+    assert len(first) > 1_000_000 > len(second)  # plotly.js (about 3.5 MB) once
+    assert "Plotly.newPlot" in first and "Plotly.newPlot" in second
+    assert add_figure_html(nb) == 0  # outputs with HTML are left alone
+
+
+@pytest.mark.parametrize(
+    ("evalue", "expected"),
+    [
+        # an f-string: the holes and any figure become "…"
+        (
+            "6,984 listed patients had no attended appointment",
+            "A hidden check found a mistake: … listed patients had no attended appointment",
+        ),
+        # %-formatting and str.format, with a practice code filled in
+        (
+            "SYN-G002 should have 2 patients",
+            "A hidden check found a mistake: … should have … patients",
+        ),
+        (
+            "The mean age should be 51.0 years, not 49.5",
+            "A hidden check found a mistake: The mean age should be … years, not …",
+        ),
+        # a message written outside the hidden region is shown as it is
+        ("Your table should have 3 rows; it has 2", None),
+        # an assertion message matching nothing written: from a hidden check, figures masked
+        ("found 12 rows", "A hidden check found a mistake: found … rows"),
+    ],
+)
+def test_hidden_checks_messages_lose_their_figures(evalue: str, expected: str | None) -> None:
+    """hidden_message masks what a hidden assert filled in; visible messages stay whole."""
+    from clearlib.course._feedback import hidden_message
+
+    source = (
+        '"""Checks the table."""\n'
+        "assert len(t) == 3, f'Your table should have 3 rows; it has {len(t)}'\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "assert n == e, f'{e:,} listed patients had no attended appointment'\n"
+        "for code, size in sizes.items():\n"
+        "    assert got[code] == size, '%s should have %d patients' % (code, size)\n"
+        "assert m == a, 'The mean age should be {:.1f} years, not {}'.format(a, m)\n"
+        "### END HIDDEN TESTS"
+    )
+    assert hidden_message(source, "AssertionError", evalue) == expected
+
+
+def test_errors_that_are_not_checks_and_cells_without_hidden_tests_are_left_alone() -> None:
+    """A NameError (the learner's own code) or a cell with no hidden tests: nothing masked."""
+    from clearlib.course._feedback import hidden_message
+
+    hidden = "assert x\n### BEGIN HIDDEN TESTS\nassert x == 4, f'x is {x}'\n### END HIDDEN TESTS"
+    assert hidden_message(hidden, "NameError", "name 'x' is not defined") is None
+    assert hidden_message("assert x == 4, f'x is {x}'", "AssertionError", "x is 3") is None
+
+
+def _one_test_notebook(tmp_path: Path) -> tuple[Path, nbformat.NotebookNode]:
+    """A source notebook with one hidden numeric check, and that cell failed as graded."""
+    source = (
+        '"""Checks the count of patients with no attended appointment."""\n'
+        "### BEGIN HIDDEN TESTS\n"
+        "assert n == e, f'{e:,} listed patients had no attended appointment'\n"
+        "### END HIDDEN TESTS"
+    )
+    meta = {"grade": True, "solution": False, "locked": True, "points": 2, "schema_version": 3}
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {**meta, "grade_id": "q1-no-shows-test"}
+    cell.metadata["clear"] = {"objectives": ["LO2.3"]}
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    folder = tmp_path / "source" / "02-tables"
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "02-tables.ipynb")
+    graded = nbformat.v4.new_notebook(cells=[nbformat.from_dict(cell)])
+    graded.cells[0].metadata["nbgrader"].update(score=0, points=2)
+    graded.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="6,984 listed patients had no attended appointment",
+            traceback=["..."],
+        )
+    ]
+    return tmp_path / "source", graded
+
+
+@pytest.mark.parametrize("release", [False, True])
+def test_release_expected_values_gives_full_messages_after_the_deadline(
+    tmp_path: Path, release: bool
+) -> None:
+    """LeakFreeFeedback masks a hidden check's figures unless release_expected_values is set."""
+    from clearlib.course import LeakFreeFeedback
+
+    folder, graded = _one_test_notebook(tmp_path)
+    cleaner = LeakFreeFeedback(source_directory=str(folder), release_expected_values=release)
+    resources = {"nbgrader": {"assignment": "02-tables", "notebook": "02-tables"}}
+    nb, _ = cleaner.preprocess(graded, resources)
+    text = nb.cells[1].outputs[0].data["text/plain"]
+    if release:
+        assert "6,984 listed patients had no attended appointment" in text
+    else:
+        assert "A hidden check found a mistake: … listed patients" in text
+        assert "6,984" not in nb.cells[0].source + str(nb.cells[1].outputs)
+
+
+def test_the_course_config_keeps_expected_values_back(tmp_path: Path) -> None:
+    """course/nbgrader_config.py sets release_expected_values = False, and it is plain data."""
+    import json
+
+    from clearlib.course import course_config
+
+    cfg = course_config(REPO / "course")
+    assert cfg.LeakFreeFeedback.release_expected_values is False
+    json.dumps(cfg)  # formgrader shows its configuration: no class objects in it

@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -160,7 +161,18 @@ def test_report_frame_and_summary(parallel) -> None:
     text = report.summary()
     assert text.startswith(f"Graded {len(COHORT)} submission(s) of 00-fixture")
     assert ": 1 timed out, 8 graded." in text
-    assert "partly_correct q2-per-practice-test: failed" in text
+    assert "Points possible: 6 (4 autograded, 2 graded by hand)." in text
+    lines = text.splitlines()
+    # one line per learner: score so far, the written answer pending (not 0), status
+    expected = "correct 4 / 6 (2 pending) graded; to grade by hand: q4-explain"
+    assert expected in [" ".join(line.split()) for line in lines], text
+    assert sum(line.startswith("  ") and "/ 6" in line for line in lines) == len(COHORT)
+    problems = lines[lines.index("Problems:") + 1 :]
+    # every problem whole: the full assertion message, never cut
+    assert (
+        "  partly_correct q2-per-practice-test: failed: AssertionError: The total for practice "
+        "A should add up its sessions' patients"
+    ) in problems
     assert report.counts()["graded"] == 8
     with pytest.raises(KeyError, match="No learner 'nobody'"):
         report["nobody"]
@@ -180,8 +192,7 @@ def test_regrading_one_learner_leaves_the_others_alone(course: Path, tmp_path: P
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{copy / 'gradebook.db'}", "clear") as gb:
-        gb.find_grade("q4-explain", "00-fixture", "00-fixture", "partly_correct").manual_score = 1.5
-        gb.db.commit()
+        _hand_grade(gb, "partly_correct", 1.5)
     before = gc.gradebook_grades(copy)
     other = copy / "autograded" / "correct" / "00-fixture" / "00-fixture.ipynb"
     other_hash = hashlib.sha256(other.read_bytes()).hexdigest()
@@ -205,6 +216,75 @@ def test_regrading_one_learner_leaves_the_others_alone(course: Path, tmp_path: P
     assert after[("partly_correct", "00-fixture", "q4-explain")][1] == 1.5  # manual score kept
     assert hashlib.sha256(other.read_bytes()).hexdigest() == other_hash
     assert set(gc.learner_scores(copy)) == {"correct", "partly_correct"}
+
+
+def _hand_grade(gb, learner: str, score: float) -> None:
+    """Grade the written answer by hand, as the formgrader does (score in, flag off)."""
+    grade = gb.find_grade("q4-explain", "00-fixture", "00-fixture", learner)
+    grade.manual_score = score
+    grade.needs_manual_grade = False
+    gb.db.commit()
+
+
+def _q4(course: Path, learner: str) -> tuple:
+    """(manual_score, needs_manual_grade) of a learner's written answer."""
+    grades = gc.gradebook_grades(course)
+    _, manual, flagged, _ = grades[(learner, "00-fixture", "q4-explain")]
+    return manual, flagged
+
+
+def test_grading_again_keeps_finished_work(course: Path, tmp_path: Path) -> None:
+    """A second run skips unchanged work; --force regrades it but keeps finished hand grades;
+    a changed written answer alone waits for its hand grade again."""
+    from nbgrader.api import Gradebook
+
+    copy = gc.copy_course(course, tmp_path / "course")
+    two = ["correct", "partly_correct"]
+    first = grade_assignment(
+        gc.ASSIGNMENT, course_dir=copy, learners=two, cell_timeout=TIMEOUT, progress=False
+    )
+    assert [r.status for r in first] == ["graded", "graded"]
+    with Gradebook(f"sqlite:///{copy / 'gradebook.db'}", "clear") as gb:
+        _hand_grade(gb, "correct", 2)
+        _hand_grade(gb, "partly_correct", 1)
+    graded = copy / "autograded" / "correct" / "00-fixture" / "00-fixture.ipynb"
+    stamp = graded.stat().st_mtime_ns
+    before = gc.gradebook_grades(copy)
+
+    again = grade_assignment(gc.ASSIGNMENT, course_dir=copy, learners=two, progress=False)
+    assert [r.status for r in again] == ["skipped", "skipped"]
+    assert again["correct"].score == 6  # 4 autograded + 2 by hand, read from the gradebook
+    assert not again["correct"].needs_manual_grade
+    assert gc.gradebook_grades(copy) == before
+    assert graded.stat().st_mtime_ns == stamp
+    assert "unchanged, not graded again" in again.summary()
+
+    forced = grade_assignment(
+        gc.ASSIGNMENT, course_dir=copy, learners=two, cell_timeout=TIMEOUT, progress=False,
+        force=True,
+    )  # fmt: skip
+    assert [r.status for r in forced] == ["graded", "graded"]
+    assert graded.stat().st_mtime_ns != stamp
+    assert _q4(copy, "correct") == (2, False)  # nbgrader alone would flag it again
+    assert _q4(copy, "partly_correct") == (1, False)
+    assert gc.gradebook_grades(copy) == before
+    assert forced["correct"].score == 6
+
+    # partly_correct rewrites their written answer and hands in again
+    path = copy / "submitted" / "partly_correct" / "00-fixture" / "00-fixture.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q4-explain"
+    )
+    cell.source = "Practice B is busiest: it sees the most patients each session."
+    nbformat.write(nb, path)
+    third = grade_assignment(gc.ASSIGNMENT, course_dir=copy, learners=two, progress=False)
+    assert third["correct"].status == "skipped"
+    assert third["partly_correct"].status == "graded"
+    assert _q4(copy, "partly_correct") == (1, True)  # the old mark stays, for review
+    assert _q4(copy, "correct") == (2, False)
+    q4 = {q.grade_id: q for q in third["partly_correct"].questions}["q4-explain"]
+    assert q4.outcome == "needs_manual_grade"
 
 
 def test_progress_callback_counts_every_learner(course: Path, tmp_path: Path) -> None:
