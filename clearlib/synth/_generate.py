@@ -30,7 +30,7 @@ SMOKING = ("never", "ex", "current")
 
 
 # ---------------------------------------------------------------------------------------------
-# Published targets from the CSV beside FACTS.md
+# Published targets from the QOF table FACTS.md names (clearlib/reference/)
 # ---------------------------------------------------------------------------------------------
 def published_quintile_ratios(csv_path: str | None = None) -> dict[str, float]:
     """Crude prevalence in IMD deciles 1-2 over deciles 9-10, per QOF register (QOF 2019/20)."""

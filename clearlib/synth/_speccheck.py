@@ -94,7 +94,7 @@ def check_params(params: dict[str, Any], source: str = "spec") -> list[str]:
         if path and _has_numbers(table) and not covered:
             problems.append(
                 f"[{path}]: numbers without a 'source' or 'assumption' beside them; cite "
-                "FACTS.md (or the CSVs beside it) or label the values as an assumption"
+                "datasets/FACTS.md (or the tables it names) or label the values as an assumption"
             )
     if problems:
         return problems
