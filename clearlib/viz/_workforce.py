@@ -208,7 +208,10 @@ def team_chart(
     (['As-is', 'To-be'], [8.0, 2.0])
     """
     b, a = _wte(before, "before"), _wte(after, "after")
-    roles = sorted(set(b.index) | set(a.index), key=lambda r: -max(b.get(r, 0.0), a.get(r, 0.0)))
+    # by WTE, largest first; roles of equal WTE by code, so the same team draws the same chart
+    roles = sorted(
+        sorted(set(b.index) | set(a.index)), key=lambda r: -max(b.get(r, 0.0), a.get(r, 0.0))
+    )
     names = _names("role")
     y = [_label(names, r) for r in roles]
     import plotly.graph_objects as go
