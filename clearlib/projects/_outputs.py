@@ -636,6 +636,7 @@ class RunOutputs:
         self.figures: dict[str, str] = {}
         self.png = importlib.util.find_spec("kaleido") is not None
         self.png_problem = ""
+        self._pending_png: list[tuple[Any, Path]] = []
         (self.root / "aggregates").mkdir(parents=True, exist_ok=True)
         (self.root / "figures").mkdir(parents=True, exist_ok=True)
 
@@ -683,19 +684,32 @@ class RunOutputs:
         return out
 
     def figure(self, name: str, fig: Any) -> Any:
-        """Write ``figures/<name>.json`` (plotly JSON) and a PNG when kaleido is installed."""
+        """Write ``figures/<name>.json`` (plotly JSON); its PNG follows with :meth:`summary`.
+
+        PNGs are drawn by kaleido, all in one browser session when the summary is written
+        (one start of the browser instead of one per figure).
+        """
         if not re.fullmatch(r"[a-z0-9_]+", name):
             raise ConfigError(f"figure name {name!r}: use lower-case letters, digits and _.")
         path = self.root / "figures" / f"{name}.json"
         text = json.dumps(json.loads(fig.to_json()), sort_keys=True, ensure_ascii=False)
         path.write_text(text + "\n", encoding="utf-8")
-        if self.png and not self.png_problem:
-            try:
-                fig.write_image(self.root / "figures" / f"{name}.png", width=1000, height=560)
-            except Exception as exc:  # kaleido needs a browser; a PNG is optional
-                self.png_problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        if self.png:
+            self._pending_png.append((fig, self.root / "figures" / f"{name}.png"))
         self.figures[name] = f"figures/{name}.json"
         return fig
+
+    def _write_pngs(self) -> None:
+        if not self._pending_png:
+            return
+        import plotly.io as pio
+
+        figs, paths = zip(*self._pending_png, strict=True)
+        self._pending_png = []
+        try:
+            pio.write_images(list(figs), list(paths), width=1000, height=560)
+        except Exception as exc:  # kaleido needs a Chrome or Chromium; a PNG is optional
+            self.png_problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
 
     def waterfall(self, waterfall: pd.DataFrame) -> list[dict]:
         """The exclusion waterfall as it may be published (``step``, ``remaining``, ``removed``).
@@ -759,6 +773,7 @@ class RunOutputs:
             "tables": dict(sorted(self.tables.items())),
             "figures": dict(sorted(self.figures.items())),
         }
+        self._write_pngs()
         notes = list(content.get("notes", []))
         if not self.png:
             notes.append(
