@@ -24,6 +24,7 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +47,9 @@ def kernel_start_seconds(repeats: int = 3) -> list[float]:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        manager, client = start_new_kernel(kernel_name="python3", startup_timeout=120)
+        manager, client = start_new_kernel(
+            kernel_name="python3", startup_timeout=120, stderr=subprocess.DEVNULL
+        )
         times.append(time.perf_counter() - started)
         client.stop_channels()
         manager.shutdown_kernel(now=True)

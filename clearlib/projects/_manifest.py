@@ -125,7 +125,7 @@ def input_checksum(data_source: str | Path | None) -> dict[str, Any] | None:
             checksums = {
                 f.relative_to(path).as_posix(): sha256_file(f)
                 for f in sorted(path.rglob("*"))
-                if f.is_file() and not any(part.startswith(".") for part in f.parts[-1:])
+                if f.is_file() and not f.name.startswith(".")
             }
         resolved = path.resolve()
     elif path.is_file() and path.suffix != ".toml":
