@@ -59,6 +59,7 @@ CSS = """
 .widget-label, .widget-readout, .widget-dropdown select, .widget-button {
   font-size: 16px !important; }
 .clear-page .widget-label { color: #212b32; }
+.clear-figure-run .jp-RenderedPlotly { height: 460px; }
 """
 
 #: The figures the page shows, in order: (name fragments to look for, heading, sentence).
@@ -164,6 +165,8 @@ def load_figures(run: Path, summary: Mapping[str, Any]) -> list[tuple[str, str, 
             if not path.is_file():
                 continue
             figure = json.loads(path.read_text(encoding="utf-8"))
+            layout = figure.setdefault("layout", {})
+            layout.setdefault("height", 450)  # a widget's output area gives no height of its own
             shown.append((name, heading, sentence, figure))
             used.add(name)
             break

@@ -129,6 +129,9 @@ def voila_command(
         "--VoilaConfiguration.file_allowlist=[]",
         "--VoilaConfiguration.file_denylist=['.*']",
         "--theme=light",
+        # Only the front-end extensions the dashboard uses: widgets and plotly charts.
+        "--VoilaConfiguration.extension_allowlist=['@jupyter-widgets/jupyterlab-manager', "
+        "'@voila-dashboards/widgets-manager8', 'jupyterlab-plotly']",
     ]
     if preheat:
         cmd += ["--preheat_kernel=True", f"--pool_size={pool_size}"]

@@ -29,7 +29,7 @@ from clearlib.dashboard._page import (
     team_figure,
 )
 
-__all__ = ["RUN_ENV", "find_run", "sponsor_dashboard"]
+__all__ = ["RUN_ENV", "find_run", "show_dashboard", "sponsor_dashboard"]
 
 #: The environment variable that tells the dashboard notebook which run to show.
 RUN_ENV = "CLEAR_RUN"
@@ -151,10 +151,11 @@ def _slider(control: Any) -> Any:
 class _Dashboard:
     """The widgets of one dashboard and the callback that recomputes the choices."""
 
-    def __init__(self, run: Path, summary: dict[str, Any], report: RunCheck, model: Any):
+    def __init__(self, run: Path, summary: dict[str, Any], report: RunCheck, model: Any) -> None:
         import ipywidgets as w
 
         self.run, self.summary, self.model = run, summary, model
+        self.pending: list[tuple[Any, dict[str, Any]]] = []
         parts: list[Any] = [
             w.HTML(f"<style>{CSS}</style>"),
             w.HTML(header_html(summary)),
@@ -179,7 +180,8 @@ class _Dashboard:
         for name, heading, sentence, figure in load_figures(run, summary):
             out = w.Output(layout=w.Layout(min_height="420px"))
             out.add_class(f"clear-figure-{name}")
-            _show_figure(out, figure)
+            out.add_class("clear-figure-run")
+            self.pending.append((out, figure))
             parts.append(
                 w.HTML(
                     f'<section class="clear-section"><h2>{_escape(heading)}</h2>'
@@ -222,7 +224,6 @@ class _Dashboard:
         for s in self.sliders.values():
             s.observe(self._update, "value")
         self.reset.on_click(self._reset)
-        self._update()
         return w.VBox(
             [
                 w.HTML(
@@ -241,6 +242,14 @@ class _Dashboard:
             ],
             layout=w.Layout(padding="16px"),
         )
+
+    def draw(self) -> None:
+        """Draw the charts and the choices' figures (once the page is on screen)."""
+        for out, figure in self.pending:
+            _show_figure(out, figure)
+        self.pending = []
+        if self.model is not None:
+            self._update()
 
     def _reset(self, *_: Any) -> None:
         for c in self.model.controls:
@@ -284,6 +293,20 @@ def _default_model(run: Path) -> Any:
     return _model.SponsorModel.from_run(run)
 
 
+def show_dashboard(run_folder: str | Path | None = None, *, model: Any = None) -> None:
+    """Display the sponsor dashboard, then draw its charts (what the Voilà notebook calls).
+
+    Charts drawn into a page that is already on screen get their full height in Voilà; see
+    :func:`sponsor_dashboard` for the parameters.
+    """
+    from IPython.display import display
+
+    board = _build(run_folder, model)
+    display(board.widget if isinstance(board, _Dashboard) else board)
+    if isinstance(board, _Dashboard):
+        board.draw()
+
+
 def sponsor_dashboard(run_folder: str | Path | None = None, *, model: Any = None) -> Any:
     """The sponsor dashboard for one run, as an ipywidgets widget (what Voilà shows).
 
@@ -300,6 +323,15 @@ def sponsor_dashboard(run_folder: str | Path | None = None, *, model: Any = None
         The page. Problems (no run, a run that fails the publish gate, a broken file) are
         shown on it as plain sentences, never as tracebacks.
     """
+    board = _build(run_folder, model)
+    if isinstance(board, _Dashboard):
+        board.draw()
+        return board.widget
+    return board
+
+
+def _build(run_folder: str | Path | None, model: Any) -> Any:
+    """The dashboard (charts not drawn yet), or a page with a plain sentence."""
     import ipywidgets as w
 
     style = w.HTML(f"<style>{CSS}</style>")
@@ -316,7 +348,7 @@ def sponsor_dashboard(run_folder: str | Path | None = None, *, model: Any = None
                 model = _default_model(run)
             except ClearlibError:  # the page still shows the run; it says why it cannot recompute
                 model = None
-        return _Dashboard(run, summary, report, model).widget
+        return _Dashboard(run, summary, report, model)
     except ClearlibError as exc:
         box = w.VBox([style, _message(str(exc))])
     except Exception:  # a sponsor sees a sentence, never a traceback
