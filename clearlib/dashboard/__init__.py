@@ -18,7 +18,7 @@ from clearlib.dashboard._format import Card, cards, format_figure
 from clearlib.dashboard._gate import RunCheck, check_run, load_summary
 from clearlib.dashboard._model import SponsorModel
 from clearlib.dashboard._serve import DashboardServer, prepare_serving_folder, serve, start_server
-from clearlib.dashboard._widgets import RUN_ENV, find_run, sponsor_dashboard
+from clearlib.dashboard._widgets import RUN_ENV, find_run, show_dashboard, sponsor_dashboard
 
 __all__ = [
     "RUN_ENV",
@@ -34,6 +34,7 @@ __all__ = [
     "load_summary",
     "prepare_serving_folder",
     "serve",
+    "show_dashboard",
     "sponsor_dashboard",
     "start_server",
 ]
