@@ -61,6 +61,8 @@ __all__ = [
     "LeakFreeFeedback",
     "PlotlyHTML",
     "QuietOverwriteCells",
+    "add_figure_html",
+    "figure_html",
     "find_leaks",
     "finish_page",
     "generate_feedback",
@@ -458,14 +460,14 @@ def add_figure_html(nb: Any, *, inline_once: bool = True) -> int:
 
     Outputs stored only as ``application/vnd.plotly.v1+json`` (what a plotly figure leaves
     when the notebook did not set a renderer) do not show in nbconvert's HTML. The first figure
-    carries plotly.js, the others use it; an output that already has ``text/html`` is left
-    alone.
+    carries plotly.js, the others use it. An HTML rendering the figure already had is replaced:
+    it may load plotly.js from a CDN (no use offline) or carry its own copy (megabytes each).
     """
     done = 0
     for cell in nb.cells:
         for out in cell.get("outputs", []) or []:
             data = out.get("data") or {}
-            if PLOTLY_MIME not in data or "text/html" in data:
+            if PLOTLY_MIME not in data:
                 continue
             figure = data[PLOTLY_MIME]
             if isinstance(figure, str):

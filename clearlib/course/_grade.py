@@ -863,7 +863,11 @@ class _Progress:
 
             if not Console(stderr=True).is_terminal:
                 self.lines = True
-                print(f"Grading {assignment}: {total} submission(s)", file=sys.stderr, flush=True)
+                print(
+                    f"Grading {assignment}: {total} new or changed submission(s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return
             from rich.progress import (
                 BarColumn,

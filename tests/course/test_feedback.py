@@ -387,7 +387,7 @@ def test_a_learners_chart_is_drawn_in_feedback_offline(course: Path, pages: dict
 
 
 def test_figures_get_html_with_plotlyjs_once() -> None:
-    """add_figure_html: each plotly-only output gets text/html; plotly.js rides on the first."""
+    """add_figure_html: each plotly output gets text/html; plotly.js rides on the first only."""
     from clearlib.course._feedback import PLOTLY_MIME, add_figure_html
 
     fig = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}
@@ -400,7 +400,12 @@ def test_figures_get_html_with_plotlyjs_once() -> None:
     first, second = (c.outputs[0].data["text/html"] for c in nb.cells)
     assert len(first) > 1_000_000 > len(second)  # plotly.js (about 3.5 MB) once
     assert "Plotly.newPlot" in first and "Plotly.newPlot" in second
-    assert add_figure_html(nb) == 0  # outputs with HTML are left alone
+    # run again (feedback of an autograded notebook whose figures have HTML): still once
+    nb.cells[0].outputs[0].data["text/html"] = '<script src="https://cdn.plot.ly/x.js"></script>'
+    assert add_figure_html(nb) == 2
+    again = [c.outputs[0].data["text/html"] for c in nb.cells]
+    assert len(again[0]) > 1_000_000 > len(again[1])
+    assert "cdn.plot.ly/x.js" not in again[0]
 
 
 @pytest.mark.parametrize(
