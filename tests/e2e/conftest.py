@@ -100,11 +100,30 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    """A fresh browser page, 1280 pixels wide."""
+@pytest.fixture(scope="session")
+def served_page(browser: object, served: Served) -> Iterator[object]:
+    """The served dashboard, opened once for the session and drawn (charts and choices)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     context.set_default_timeout(PAGE_TIMEOUT_MS)
-    pg = context.new_page()
-    yield pg
+    page = context.new_page()
+    page.goto(served.url, timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_selector("#choices-cards", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=PAGE_TIMEOUT_MS
+    )
+    yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def exported(sponsor_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``clearlib dashboard export RUN --out sponsor.html``, once for the session."""
+    out = tmp_path_factory.mktemp("export") / "sponsor.html"
+    result = subprocess.run(
+        clearlib_command("dashboard", "export", str(sponsor_run), "--out", str(out)),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
