@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -30,12 +31,18 @@ def _lessons() -> list[Path]:
 
 
 def _shipped() -> list[Path]:
+    """The notebooks a clone holds: tracked or new, never git-ignored (runs/, checkpoints)."""
     roots = ("modules", "course/source", "templates")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *roots],
+        cwd=REPO_DIR,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     return sorted(
-        p
-        for r in roots
-        for p in (REPO_DIR / r).rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts
+        REPO_DIR / rel
+        for rel in filter(None, listed.split("\0"))
+        if rel.endswith(".ipynb") and (REPO_DIR / rel).is_file()
     )
 
 
