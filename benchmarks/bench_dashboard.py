@@ -173,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--viewers", type=int, default=20, help="concurrent viewers (d)")
     parser.add_argument("--trials", type=int, default=3, help="page loads per measurement (c)")
     parser.add_argument(
+        "--sections", default="cde", help="which measurements: any of c, d, e (default: all)"
+    )
+    parser.add_argument(
         "--pool-wait",
         type=float,
         default=60.0,
@@ -191,12 +194,17 @@ def main(argv: list[str] | None = None) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         # (c) time to first render -------------------------------------------------------------
         results = {}
-        for name, notebook, preheat, ready in (
-            ("floor: empty notebook, preheated", _empty_notebook(tmp), True, EMPTY_READY),
-            ("floor: empty notebook, cold", _empty_notebook(tmp), False, EMPTY_READY),
-            ("dashboard, preheated", None, True, DASHBOARD_READY),
-            ("dashboard, cold", None, False, DASHBOARD_READY),
-        ):
+        first_render = (
+            (
+                ("floor: empty notebook, preheated", _empty_notebook(tmp), True, EMPTY_READY),
+                ("floor: empty notebook, cold", _empty_notebook(tmp), False, EMPTY_READY),
+                ("dashboard, preheated", None, True, DASHBOARD_READY),
+                ("dashboard, cold", None, False, DASHBOARD_READY),
+            )
+            if "c" in args.sections
+            else ()
+        )
+        for name, notebook, preheat, ready in first_render:
             port += 1
             with start_server(
                 run, port=port, preheat=preheat, notebook=notebook, startup_timeout=300
@@ -208,81 +216,84 @@ def main(argv: list[str] | None = None) -> None:
                 times = _first_render(browser, server.url, ready, args.trials, pause)
             results[name] = _median(times)
             print(f"(c) first render, {name:34s} {results[name]:6.2f} s  (median of {len(times)})")
-        floor_pre = results["floor: empty notebook, preheated"]
-        floor_cold = results["floor: empty notebook, cold"]
-        print(
-            f"(c) preheated dashboard / preheated floor = "
-            f"{results['dashboard, preheated'] / floor_pre:.2f}x (target ≤ 1.5x, ≤ 2 s); "
-            f"cold dashboard / cold floor = {results['dashboard, cold'] / floor_cold:.2f}x"
-        )
-        port += 1
-        with start_server(run, port=port, preheat=True, startup_timeout=300) as server:
-            time.sleep(args.pool_wait)
-            changes = _widget_change(browser, server.url, steps=6)
-        print(
-            f"(c) widget change to updated cards: median {_median(changes) * 1000:.0f} ms, "
-            f"max {max(changes) * 1000:.0f} ms (target < 300 ms)"
-        )
-        # (e) static export --------------------------------------------------------------------
-        out = tmp / "sponsor.html"
-        t = time.perf_counter()
-        export_html(run, out)
-        t_export = time.perf_counter() - t
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route(
-            "**/*",
-            lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort(),
-        )
-        opens = []
-        for _ in range(args.trials):
-            page = context.new_page()
+        if "c" in args.sections:
+            floor_pre = results["floor: empty notebook, preheated"]
+            floor_cold = results["floor: empty notebook, cold"]
+            print(
+                f"(c) preheated dashboard / preheated floor = "
+                f"{results['dashboard, preheated'] / floor_pre:.2f}x (target ≤ 1.5x, ≤ 2 s); "
+                f"cold dashboard / cold floor = {results['dashboard, cold'] / floor_cold:.2f}x"
+            )
+            port += 1
+            with start_server(run, port=port, preheat=True, startup_timeout=300) as server:
+                time.sleep(args.pool_wait)
+                changes = _widget_change(browser, server.url, steps=6)
+            print(
+                f"(c) widget change to updated cards: median {_median(changes) * 1000:.0f} ms, "
+                f"max {max(changes) * 1000:.0f} ms (target < 300 ms)"
+            )
+        if "e" in args.sections:
+            # (e) static export --------------------------------------------------------------------
+            out = tmp / "sponsor.html"
             t = time.perf_counter()
-            page.goto(out.as_uri(), timeout=TIMEOUT_MS)
-            page.wait_for_function(DASHBOARD_READY, timeout=TIMEOUT_MS)
-            opens.append(time.perf_counter() - t)
-            page.close()
-        context.close()
-        size = out.stat().st_size
-        print(
-            f"(e) static export: {size / 1e6:.2f} MB ({size / 2**20:.2f} MiB; target < 5 MB), "
-            f"written in {t_export:.2f} s, opens offline in {_median(opens):.2f} s (median)"
-        )
+            export_html(run, out)
+            t_export = time.perf_counter() - t
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.route(
+                "**/*",
+                lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort(),
+            )
+            opens = []
+            for _ in range(args.trials):
+                page = context.new_page()
+                t = time.perf_counter()
+                page.goto(out.as_uri(), timeout=TIMEOUT_MS)
+                page.wait_for_function(DASHBOARD_READY, timeout=TIMEOUT_MS)
+                opens.append(time.perf_counter() - t)
+                page.close()
+            context.close()
+            size = out.stat().st_size
+            print(
+                f"(e) static export: {size / 1e6:.2f} MB ({size / 2**20:.2f} MiB; target < 5 MB), "
+                f"written in {t_export:.2f} s, opens offline in {_median(opens):.2f} s (median)"
+            )
         browser.close()
 
-    # (d) concurrent viewers -----------------------------------------------------------------
-    port += 1
-    with start_server(
-        run, port=port, preheat=True, cull_idle_timeout=20, cull_interval=5, startup_timeout=300
-    ) as server:
-        time.sleep(args.pool_wait)
-        before = _rss_mb(server.process.pid)
-        peak = [before]
-        done = False
+    if "d" in args.sections:
+        # (d) concurrent viewers -----------------------------------------------------------------
+        port += 1
+        with start_server(
+            run, port=port, preheat=True, cull_idle_timeout=20, cull_interval=5, startup_timeout=300
+        ) as server:
+            time.sleep(args.pool_wait)
+            before = _rss_mb(server.process.pid)
+            peak = [before]
+            done = False
 
-        async def sample() -> None:
-            while not done:
-                peak.append(_rss_mb(server.process.pid))
-                await asyncio.sleep(0.5)
+            async def sample() -> None:
+                while not done:
+                    peak.append(_rss_mb(server.process.pid))
+                    await asyncio.sleep(0.5)
 
-        async def both() -> tuple[int, float]:
-            nonlocal done
-            sampler = asyncio.create_task(sample())
-            try:
-                return await _viewers(server.url, args.viewers)
-            finally:
-                done = True
-                await sampler
+            async def both() -> tuple[int, float]:
+                nonlocal done
+                sampler = asyncio.create_task(sample())
+                try:
+                    return await _viewers(server.url, args.viewers)
+                finally:
+                    done = True
+                    await sampler
 
-        rendered, elapsed = asyncio.run(both())
-        after_close = _rss_mb(server.process.pid)
-        time.sleep(45)  # idle timeout 20 s, checked every 5 s
-        culled = _rss_mb(server.process.pid)
-        kernels = len(psutil.Process(server.process.pid).children(recursive=True))
-    print(
-        f"(d) {args.viewers} concurrent viewers: {rendered} rendered in {elapsed:.1f} s; Voilà "
-        f"tree RSS {before:,.0f} MB before, {max(peak):,.0f} MB at peak, {after_close:,.0f} MB "
-        f"when they left, {culled:,.0f} MB after culling ({kernels} kernel processes left)"
-    )
+            rendered, elapsed = asyncio.run(both())
+            after_close = _rss_mb(server.process.pid)
+            time.sleep(45)  # idle timeout 20 s, checked every 5 s
+            culled = _rss_mb(server.process.pid)
+            kernels = len(psutil.Process(server.process.pid).children(recursive=True))
+        print(
+            f"(d) {args.viewers} concurrent viewers: {rendered} rendered in {elapsed:.1f} s; Voilà "
+            f"tree RSS {before:,.0f} MB before, {max(peak):,.0f} MB at peak, {after_close:,.0f} MB "
+            f"when they left, {culled:,.0f} MB after culling ({kernels} kernel processes left)"
+        )
     print(_load())
 
 
