@@ -7,7 +7,10 @@ use) and prints:
 * demand for every PCN (appointments → hours per task, role and week, kept by PCN), capacity
   for every PCN (roster → clinical hours per role) and the weekly gap by role: target ≤ 15 s;
 * the cheapest skill mix for each PCN (0.1 WTE steps, at least 80% of today's GP cover, at most
-  3 WTE more of any role, within the PCN's ARRS allocation): target ≤ 1 s per PCN.
+  3 WTE more of any role, within the PCN's ARRS allocation): target ≤ 1 s per PCN;
+* for the first PCN, the CPU time of evaluating each example scenario (what a sponsor
+  dashboard does when a control moves: target ≤ 150 ms) and of its one-way sensitivity (the
+  tornado: every assumption low and high). CPU time, as the machine may be busy.
 
 Prints figures; asserts nothing. Run with ``make bench`` or::
 
@@ -21,6 +24,7 @@ import statistics
 import time
 
 import clearlib
+from clearlib import workforce
 from clearlib.workforce import (
     Assumptions,
     Capacity,
@@ -95,6 +99,29 @@ def main(argv: list[str] | None = None) -> None:
         f"{statistics.median(times):.3f} s, max {max(times):.3f} s, all {sum(times):.2f} s "
         "(target ≤ 1 s per PCN)"
     )
+    _scenarios(pcn, demand.groups[0])
+
+
+def _scenarios(pcn, code: str) -> None:
+    base = workforce.Baseline.from_pcn(
+        pcn, pcn_code=code if pcn.practices.pcn_code.nunique() > 1 else None
+    )
+    print(f"  scenarios on {code} (CPU time):")
+    for name in workforce.scenario_names():
+        scenario = workforce.load_scenario(name)
+        workforce.evaluate(base, scenario)  # first call reads the reference tables
+        ts = []
+        for _ in range(5):
+            t = time.process_time()
+            workforce.evaluate(base, scenario)
+            ts.append(time.process_time() - t)
+        t = time.process_time()
+        workforce.sensitivity(base, scenario)
+        t_sens = time.process_time() - t
+        print(
+            f"    {name:<16} evaluate median {statistics.median(ts) * 1000:5.0f} ms "
+            f"(target ≤ 150 ms); sensitivity {t_sens:5.2f} s"
+        )
 
 
 def _cost(staff) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,17 @@ __all__ = ["check_columns", "check_known", "check_non_negative", "check_share", 
 
 
 def known_roles() -> list[str]:
-    """Role codes of ``clearlib/reference/roles.csv``, in file order."""
+    """Role codes of ``clearlib/reference/roles.csv``, in file order (a new list each call)."""
+    return list(_role_codes())
+
+
+@cache
+def _role_codes() -> tuple[str, ...]:
+    # The packaged table is read once per process (clearlib.reference caches it too); a tuple,
+    # so no caller can change the cached codes.
     from clearlib import reference
 
-    return reference.roles()["code"].tolist()
+    return tuple(reference.roles()["code"].tolist())
 
 
 def check_columns(df: object, required: Iterable[str], what: str) -> None:

@@ -19,13 +19,15 @@ import pandas as pd
 from clearlib._exceptions import ConfigError, DataError
 from clearlib.workforce._assumptions import Assumptions
 from clearlib.workforce._checks import check_columns, check_known, check_share, known_roles
-from clearlib.workforce._reference import task_map, tasks, validated_competency
+from clearlib.workforce._reference import task_codes, task_map, tasks, validated_competency
 
 __all__ = ["Demand", "assign_tasks"]
 
 DAYS_PER_YEAR = 365.25
 _EPOCH_MONDAY_OFFSET = 3  # 1970-01-01 was a Thursday: (day + 3) % 7 is days since Monday
 OBSERVED = "observed"
+#: In a need of :meth:`Demand._add_service`: the task's reference role (from the catalogue).
+REFERENCE_ROLE = object()
 
 
 def _positions(values: pd.Series, allowed: Sequence[str], what: str, column: str) -> np.ndarray:
@@ -188,12 +190,27 @@ class Demand:
         what = "demand table"
         check_columns(table, ["week", "task", "role", "units", "hours"], what)
         check_columns(calendar, ["week", "days", "open_days"], "demand calendar")
-        check_known(table["task"], tasks()["code"], what, "task")
+        check_known(table["task"], task_codes(), what, "task")
         check_known(table["role"], known_roles(), what, "role")
         for col in ("units", "hours"):
             x = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
             if (~np.isfinite(x) | (x < 0)).any():
                 raise DataError(f"{what}: column {col!r} must hold numbers 0 or more.")
+        self._set_table(table, calendar)
+        outside = ~self._table["week"].isin(self._calendar["week"])
+        if outside.any():
+            raise DataError(
+                f"{what}: {int(outside.sum())} row(s) fall in weeks outside the calendar "
+                f"(first: {self._table.loc[outside, 'week'].iloc[0].date()})."
+            )
+        self._minutes = (
+            Assumptions().task_minutes() if minutes is None else minutes.astype(float).copy()
+        )
+        self._competency = validated_competency(competency)
+        self._relative_times: dict[tuple[str, str], float] | None = None
+
+    def _set_table(self, table: pd.DataFrame, calendar: pd.DataFrame) -> None:
+        """Store the table and calendar in canonical form (types, column order); checks nothing."""
         t = table.copy()
         t["week"] = pd.to_datetime(t["week"]).astype("datetime64[s]")
         if "source" not in t.columns:
@@ -206,16 +223,6 @@ class Demand:
         cal = calendar.loc[:, ["week", "days", "open_days"]].copy()
         cal["week"] = pd.to_datetime(cal["week"]).astype("datetime64[s]")
         self._calendar = cal.sort_values("week").reset_index(drop=True)
-        outside = ~self._table["week"].isin(self._calendar["week"])
-        if outside.any():
-            raise DataError(
-                f"{what}: {int(outside.sum())} row(s) fall in weeks outside the calendar "
-                f"(first: {self._table.loc[outside, 'week'].iloc[0].date()})."
-            )
-        self._minutes = (
-            Assumptions().task_minutes() if minutes is None else minutes.astype(float).copy()
-        )
-        self._competency = validated_competency(competency)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -598,19 +605,40 @@ class Demand:
         >>> round(float(d2.per_week(value="units")["needs_assessment"]), 3)  # 365.25 / 52.18
         7.0
         """
-        if self.groups:
-            raise ConfigError(
-                "add_service: pick one practice or PCN first (demand.for_group(code))."
-            )
-        size = float(len(cohort_size)) if hasattr(cohort_size, "__len__") else cohort_size
-        size = check_share(size, f"add_service {name!r}: cohort_size", high=float("inf"))
-        codes = tasks().set_index("code")
+        size = self._cohort(name, cohort_size)
         if not isinstance(needs, Mapping) or not needs:
             raise ConfigError(
                 f"add_service {name!r}: needs must map tasks to tasks per person per year, "
                 "e.g. {'needs_assessment': 1}."
             )
         roles = dict(roles or {})
+        items = [(task, rate, roles.get(task, REFERENCE_ROLE)) for task, rate in needs.items()]
+        return self._add_service(name, size, items, starts_on=starts_on)
+
+    def _cohort(self, name: str, cohort_size: float | Sized) -> float:
+        """The checked size of a new service's cohort (this demand must be for one PCN)."""
+        if self.groups:
+            raise ConfigError(
+                "add_service: pick one practice or PCN first (demand.for_group(code))."
+            )
+        size = float(len(cohort_size)) if hasattr(cohort_size, "__len__") else cohort_size
+        return check_share(size, f"add_service {name!r}: cohort_size", high=float("inf"))
+
+    def _add_service(
+        self,
+        name: str,
+        size: float,
+        needs: Sequence[tuple[Any, Any, Any]],
+        *,
+        starts_on: str | pd.Timestamp | None = None,
+    ) -> Demand:
+        """:meth:`add_service` for a checked cohort size, with needs as a list.
+
+        ``needs`` holds (task, tasks per person per year, role or :data:`REFERENCE_ROLE`); a
+        task may appear more than once (done by several roles). The rows, and their order, are
+        those of one :meth:`add_service` per item, made in one step.
+        """
+        codes = tasks().set_index("code")
         cal = self._calendar
         weight = cal["open_days"].to_numpy(dtype=float)
         if starts_on is not None:
@@ -625,14 +653,15 @@ class Demand:
             raise ConfigError(f"add_service {name!r}: starts_on {starts_on} is after the window.")
         weight = weight / weight.sum()
         rows = []
-        for task, rate in needs.items():
+        for task, rate, role in needs:
             if task not in codes.index:
                 raise ConfigError(
                     f"add_service {name!r}: unknown task {task!r}; tasks are "
                     f"{', '.join(codes.index)}."
                 )
             rate = check_share(rate, f"add_service {name!r}: needs.{task}", high=float("inf"))
-            role = roles.get(task, codes.loc[task, "reference_role"])
+            if role is REFERENCE_ROLE:
+                role = codes.loc[task, "reference_role"]
             rel = self._relative(task, role, f"add_service {name!r}")
             total = size * rate * days_on / DAYS_PER_YEAR
             units = total * weight
@@ -728,7 +757,7 @@ class Demand:
             raise ConfigError("reallocate: shares must be a DataFrame of tasks × roles.")
         check_known(
             pd.Series(shares.index, dtype=object),
-            tasks()["code"],
+            task_codes(),
             "shares",
             "task",
             error=ConfigError,
@@ -808,16 +837,28 @@ class Demand:
         ratio = (new / self._minutes).reindex(self._table["task"]).to_numpy()
         t = self._table.copy()
         t["hours"] = t["hours"].to_numpy() * ratio
-        return Demand(t, self._calendar, minutes=new, competency=self._competency)
+        hours = t["hours"].to_numpy(dtype=float)
+        if (~np.isfinite(hours) | (hours < 0)).any():  # the only part new minutes can break
+            raise DataError("demand table: column 'hours' must hold numbers 0 or more.")
+        return self._derived(t, new)
 
     # -- helpers ----------------------------------------------------------------------------
     def _new(self, table: pd.DataFrame) -> Demand:
-        return Demand(
-            table.reset_index(drop=True),
-            self._calendar,
-            minutes=self._minutes,
-            competency=self._competency,
-        )
+        return self._derived(table.reset_index(drop=True), self._minutes)
+
+    def _derived(self, table: pd.DataFrame, minutes: pd.Series) -> Demand:
+        """A Demand from a table derived from this one's (trusted: not checked again).
+
+        Every change method checks its arguments and keeps tasks, roles, weeks and
+        non-negative units and hours valid, so the table needs no second validation; the
+        calendar and the (validated, never modified) competency matrix are this Demand's.
+        """
+        out = Demand.__new__(Demand)
+        out._set_table(table, self._calendar)
+        out._minutes = minutes.astype(float).copy()
+        out._competency = self._competency
+        out._relative_times = self._relative_times  # same matrix, same lookup
+        return out
 
     def _relative(self, task: str, role: str, what: str) -> float:
         comp = self._competency
@@ -825,20 +866,25 @@ class Demand:
             raise ConfigError(
                 f"{what}: unknown role {role!r}; roles are {', '.join(known_roles())}."
             )
-        if task not in set(tasks()["code"]):
+        if task not in task_codes():
             raise ConfigError(f"{what}: unknown task {task!r}.")
-        row = comp[(comp["task"] == task) & (comp["role"] == role)]
-        if row.empty:
+        if self._relative_times is None:
+            self._relative_times = {
+                (str(t), str(r)): float(x)
+                for t, r, x in zip(comp["task"], comp["role"], comp["relative_time"], strict=True)
+            }
+        rel = self._relative_times.get((task, role))
+        if rel is None:
             able = comp.loc[comp["task"] == task, "role"].tolist()
             raise ConfigError(
                 f"{what}: role {role!r} is not competent for task {task!r} in the competency "
                 f"matrix; roles that are: {', '.join(able) or 'none'}. Choose one of them or add "
                 "a row to the matrix (task, role, relative_time)."
             )
-        return float(row["relative_time"].iloc[0])
+        return rel
 
     def _mask(self, task: str, role: str | None, what: str) -> np.ndarray:
-        if task not in set(tasks()["code"]):
+        if task not in task_codes():
             raise ConfigError(f"{what}: unknown task {task!r}.")
         if role is not None and role not in known_roles():
             raise ConfigError(

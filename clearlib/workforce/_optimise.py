@@ -26,6 +26,8 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -701,14 +703,26 @@ def _constraints(p: _Problem, m: _Model, x: np.ndarray, relaxed: Any) -> pd.Data
 
 
 def _role_name(code: str) -> str:
-    from clearlib import reference
-
-    names = reference.roles().set_index("code")["name"]
-    return str(names.get(code, code))
+    return _role_names().get(code, str(code))
 
 
 def _task_name(code: str) -> str:
-    return str(tasks().set_index("code")["name"].get(code, code)).lower()
+    return _task_names().get(code, str(code)).lower()
+
+
+@cache
+def _role_names() -> MappingProxyType[str, str]:
+    # Code → name of the packaged roles table, read once (read-only, so nobody can change it).
+    from clearlib import reference
+
+    roles = reference.roles()
+    return MappingProxyType(dict(zip(roles["code"], roles["name"].astype(str), strict=True)))
+
+
+@cache
+def _task_names() -> MappingProxyType[str, str]:
+    t = tasks()
+    return MappingProxyType(dict(zip(t["code"], t["name"].astype(str), strict=True)))
 
 
 def _explain(p: _Problem, staffing: pd.DataFrame, costs: pd.Series, cons: pd.DataFrame) -> str:

@@ -7,7 +7,7 @@ functions that take them) to use a PCN's own figures.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,12 @@ def tasks() -> pd.DataFrame:
     return _read("tasks").copy()
 
 
+@cache
+def task_codes() -> tuple[str, ...]:
+    """Task codes of the catalogue, in file order (read once; a tuple, so nobody can change it)."""
+    return tuple(_read("tasks")["code"].tolist())
+
+
 def task_map() -> pd.DataFrame:
     """How an appointment becomes a task: by national category, and by role where it matters.
 
@@ -112,7 +118,7 @@ def competency_matrix(competency: pd.DataFrame | None = None) -> pd.DataFrame:
     """
     comp = validated_competency(competency)
     wide = comp.pivot(index="task", columns="role", values="relative_time")
-    order_t = [t for t in tasks()["code"] if t in wide.index]
+    order_t = [t for t in task_codes() if t in wide.index]
     order_r = [r for r in known_roles() if r in wide.columns]
     out = wide.reindex(index=order_t, columns=order_r)
     out.index.name, out.columns.name = "task", "role"
@@ -125,7 +131,7 @@ def validated_competency(competency: pd.DataFrame | None = None) -> pd.DataFrame
         return task_competency()
     what = "competency matrix"
     check_columns(competency, ["task", "role", "relative_time"], what)
-    check_known(competency["task"], tasks()["code"], what, "task")
+    check_known(competency["task"], task_codes(), what, "task")
     check_known(competency["role"], known_roles(), what, "role")
     rel = pd.to_numeric(competency["relative_time"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(rel) | (rel <= 0)
@@ -266,6 +272,14 @@ def role_costs(*, on_cost_rate: float | None = None, salary_scale: float = 1.0) 
     >>> float(c.loc["advanced_practitioner", "reimbursement_per_wte"])  # 57,129.50 × 1.25
     71411.875
     """
+    rate = None if on_cost_rate is None else float(on_cost_rate)
+    return _role_costs(rate, salary_scale).copy()
+
+
+@lru_cache(maxsize=64)
+def _role_costs(on_cost_rate: float | None, salary_scale: float) -> pd.DataFrame:
+    # Built once per (on-cost rate, salary scale) from the packaged tables; role_costs returns
+    # a copy, so callers may change what they get without touching this cache.
     from clearlib import reference
 
     pay = pay_bands().set_index("band")

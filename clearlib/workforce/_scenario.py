@@ -39,8 +39,8 @@ from clearlib._exceptions import ConfigError
 from clearlib.workforce._assumptions import SCALARS, Assumptions
 from clearlib.workforce._capacity import Capacity, team_cost, validate_staff
 from clearlib.workforce._checks import known_roles
-from clearlib.workforce._demand import OBSERVED, Demand
-from clearlib.workforce._reference import role_costs, tasks
+from clearlib.workforce._demand import OBSERVED, REFERENCE_ROLE, Demand
+from clearlib.workforce._reference import role_costs, task_codes
 
 __all__ = [
     "CHANGE_TYPES",
@@ -206,7 +206,7 @@ def _role(value: Any, where: str) -> str:
 
 
 def _task(value: Any, where: str) -> str:
-    codes = tasks()["code"].tolist()
+    codes = task_codes()
     if value not in codes:
         raise ConfigError(f"{where}: unknown task {value!r}; tasks are {', '.join(codes)}.")
     return str(value)
@@ -325,15 +325,12 @@ def _new_service(state: State, change: Mapping[str, Any], a: Assumptions) -> Sta
     else:
         size = _number(change["cohort_share"], f"{where}: cohort_share", high=1.0) * state.list_size
     size *= a.service_scale
-    demand = state.demand
-    for task, rate, role in _needs(change, where):
-        demand = demand.add_service(
-            str(change["name"]),
-            size,
-            {task: rate},
-            roles={task: role} if role else None,
-            starts_on=change.get("starts_on"),
-        )
+    name = str(change["name"])
+    needs = [(task, rate, role or REFERENCE_ROLE) for task, rate, role in _needs(change, where)]
+    # All needs in one step: the same rows, in the same order, as one add_service per need.
+    demand = state.demand._add_service(
+        name, state.demand._cohort(name, size), needs, starts_on=change.get("starts_on")
+    )
     return State(demand, state.staff, state.list_size)
 
 
