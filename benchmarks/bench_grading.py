@@ -1,6 +1,6 @@
 """Grading speed: serial ``nbgrader autograde`` against ``grade_assignment(jobs=2)``.
 
-``python benchmarks/bench_grading.py [--n 40] [--jobs 2] [--assignment NAME]``
+``python benchmarks/bench_grading.py [--n 40] [--jobs 2] [--assignment NAME] [--week]``
 
 Builds a throw-away copy of the course with ``--n`` generated submissions of one assignment
 (``course/source/01-getting-started`` when it exists, else the test fixture assignment) in a
@@ -13,7 +13,16 @@ same run and on separate copies of that course:
    grader of one kernel per notebook can avoid), and that time divided by the jobs.
 
 Prints the times, the speed-up, the floor, where the parallel time went (per learner, from the
-report) and whether both runs recorded the same grades. Asserts nothing.
+report) and whether both runs recorded the same grades. Then, in the same run:
+
+4. ``grade_assignment(jobs=1)`` on another copy: the speed-up of ``--jobs`` over one job;
+5. the tutor's whole week for the ``--n`` learners of that assignment, on a new course, each
+   step timed: release, collect (a Blackboard download through ``nbgrader zip_collect``),
+   grade (``--jobs``), grade every written answer by hand (nbgrader's Gradebook API), feedback,
+   export.
+
+With ``--week``, also the week of ``tests/course/test_tutor_week.py`` (a model, a blank and a
+wrong learner) over every assignment in ``course/source/``, one line each. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "course" / "fixtures"))
 
 import _grading_course as gc  # noqa: E402
+import _tutor_week as week  # noqa: E402
 
 REAL = "01-getting-started"
 MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n?", re.MULTILINE)
@@ -122,7 +132,7 @@ def _floor(n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
         km = KernelManager(kernel_name="python3")
-        km.start_kernel()
+        km.start_kernel(extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no TCP warning
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=60)
@@ -131,12 +141,78 @@ def _floor(n: int) -> float:
     return time.perf_counter() - start
 
 
+def _whole_week(root: Path, assignment: str, notebooks: dict, jobs: int, timeout: int) -> dict:
+    """The tutor's week for ``notebooks`` (learner -> notebook), each step timed."""
+    from clearlib.course import export_grades, generate_feedback, grade_assignment
+
+    clock: dict[str, float] = {}
+    course = week.timed(clock, "release", week.release, root, assignment)
+    week.timed(clock, "collect", week.collect, course, assignment, notebooks)
+    report = week.timed(
+        clock,
+        "grade",
+        grade_assignment,
+        assignment,
+        course_dir=course,
+        jobs=jobs,
+        cell_timeout=timeout,
+        progress=False,
+    )
+    graded = [r.learner for r in report if r.status != "failed"]
+    week.timed(clock, "by hand", week.hand_grade, course, assignment, dict.fromkeys(graded, 1.0))
+    week.timed(clock, "feedback", generate_feedback, assignment, course_dir=course)
+    week.timed(
+        clock, "export", export_grades, [assignment], course_dir=course, pending="complete_only"
+    )
+    return clock
+
+
+def _generated(template: Path, assignment: str) -> dict:
+    """The generated submissions of the template course, as notebooks by learner."""
+    folder = template / "submitted"
+    return {
+        p.name: nbformat.read(p / assignment / f"{assignment}.ipynb", 4)
+        for p in sorted(folder.iterdir())
+        if (p / assignment / f"{assignment}.ipynb").exists()
+    }
+
+
+def _every_week(tmp: Path, jobs: int) -> None:
+    """The three-learner week of tests/course/test_tutor_week.py for every assignment."""
+    from clearlib.course import list_assignments
+
+    print("\nThe tutor's week (model, blank, wrong) for every assignment:")
+    for assignment in list_assignments(REPO / "course"):
+        root = tmp / f"week-{assignment}"
+        try:
+            source = REPO / "course" / "source" / assignment / f"{assignment}.ipynb"
+            notebooks = {
+                "model": nbformat.read(source, 4),
+                "wrong": week.wrong_notebook(source)[0],
+            }
+            start = time.perf_counter()
+            course = week.release(root, assignment)
+            notebooks["blank"] = nbformat.read(
+                course / "release" / assignment / f"{assignment}.ipynb", 4
+            )
+            shutil.rmtree(course)
+            clock = _whole_week(root, assignment, notebooks, jobs, 60)
+            total = time.perf_counter() - start
+            steps = ", ".join(f"{k} {v:.0f} s" for k, v in clock.items())
+            print(f"  {assignment:<28} {total:6.1f} s  ({steps})")
+        except Exception as exc:  # report and go on: a benchmark, not a test
+            print(f"  {assignment:<28} FAILED: {type(exc).__name__}: {str(exc)[:300]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=40, help="submissions (default 40)")
     parser.add_argument("--jobs", type=int, default=2, help="grade_assignment jobs (default 2)")
     parser.add_argument("--assignment", default=None, help=f"course assignment (default {REAL})")
     parser.add_argument("--cell-timeout", type=int, default=60, help="per-cell limit, both runs")
+    parser.add_argument(
+        "--week", action="store_true", help="also the 3-learner week of every assignment"
+    )
     args = parser.parse_args()
 
     from clearlib.course._grade import grade_assignment
@@ -188,6 +264,33 @@ def main() -> None:
         )
         print(f"statuses: { ({k: v for k, v in report.counts().items() if v}) }")
         print(f"same grades as serial nbgrader: {'yes' if same else 'NO'}")
+
+        one = gc.copy_course(template, Path(tmp) / "one-job")
+        start = time.perf_counter()
+        grade_assignment(
+            assignment, course_dir=one, jobs=1, cell_timeout=args.cell_timeout, progress=False
+        )
+        t_one = time.perf_counter() - start
+        print(f"grade_assignment(jobs=1):        {t_one:7.1f} s")
+        print(f"speed-up of jobs={args.jobs} over jobs=1: {t_one / t_parallel:7.2f}x")
+
+        if assignment != gc.ASSIGNMENT:
+            start = time.perf_counter()
+            clock = _whole_week(
+                Path(tmp) / "week",
+                assignment,
+                _generated(template, assignment),
+                args.jobs,
+                args.cell_timeout,
+            )
+            t_week = time.perf_counter() - start
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in clock.items())
+            print(
+                f"the tutor's whole week, {args.n} learners, jobs={args.jobs}: {t_week:7.1f} s "
+                f"({steps})"
+            )
+        if args.week:
+            _every_week(Path(tmp), args.jobs)
 
 
 if __name__ == "__main__":
