@@ -23,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clearlib._config import templates_dir
 from clearlib._exceptions import ConfigError
 from clearlib.dashboard._gate import RunCheck, check_run
 from clearlib.dashboard._widgets import RUN_ENV
@@ -36,10 +37,8 @@ __all__ = [
     "voila_command",
 ]
 
-#: The sponsor dashboard notebook shipped with the templates.
-DASHBOARD_NOTEBOOK = (
-    Path(__file__).resolve().parents[2] / "templates" / "dashboard" / "sponsor.ipynb"
-)
+#: The sponsor dashboard notebook shipped with the templates (a checkout's, or the wheel's copy).
+DASHBOARD_NOTEBOOK = templates_dir() / "dashboard" / "sponsor.ipynb"
 
 _PUBLIC = ("summary.json", "aggregates/*.csv", "figures/*.json")
 
