@@ -82,6 +82,41 @@ def default_pcn():
     return clearlib.load_pcn("default")
 
 
+#: Debian's Chromium, driven by Playwright (never `playwright install`).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium, one per test process, or a failure saying how to install it.
+
+    Every browser test shares it: Playwright's sync API runs one instance per thread, so a
+    second ``sync_playwright()`` while this one lives would fail.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: the browser tests need it. `make test` installs "
+            "it when run as root (apt-get install chromium)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Send every test that uses ``default_pcn`` to one xdist worker (``--dist loadgroup``).

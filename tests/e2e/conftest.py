@@ -20,8 +20,6 @@ from pathlib import Path
 
 import pytest
 from _browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PAGE_TIMEOUT_MS,
     WORKBOOK,
     Served,
@@ -85,19 +83,9 @@ def served(sponsor_run: Path) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Chromium (Debian's), or a failure saying how to install it."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: the browser tests need it. `make test` installs "
-            "it when run as root (apt-get install chromium)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+def browser(chromium: object) -> object:
+    """Headless Chromium (the session's, from tests/conftest.py)."""
+    return chromium
 
 
 @pytest.fixture(scope="session")

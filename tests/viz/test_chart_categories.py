@@ -22,16 +22,6 @@ from clearlib.viz._segment import crosstab_chart, needs_chart, segment_chart, wa
 from clearlib.viz._theme import finish
 from clearlib.viz._workforce import gap_heatmap, team_chart, tornado_chart
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Mostly number-like text with words at the ends: the mix plotly.js reads as numbers.
 QUINTILES = ["1 most deprived", "2", "3", "4", "5 least deprived"]
 ROLE_NAMES = dict(zip(reference.roles()["code"], reference.roles()["name"], strict=True))
@@ -151,9 +141,8 @@ def test_segment_treemap_has_every_segment():
     assert labels == ["1 Healthy", "2 2", "3 3"]
 
 
-def test_plotly_draws_every_category(tmp_path: Path):
+def test_plotly_draws_every_category(tmp_path: Path, chromium):
     """Drawn by plotly.js in Chromium, every chart shows every category as a tick label."""
-    from playwright.sync_api import sync_playwright
     from plotly.offline import get_plotlyjs
 
     figures = {name: build() for name, build in CHARTS.items()}
@@ -169,25 +158,23 @@ def test_plotly_draws_every_category(tmp_path: Path):
         + f"<script>{get_plotlyjs()}</script><script>{''.join(calls)}</script></body></html>",
         encoding="utf-8",
     )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.route(
-                "**/*",
-                lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
-            )
-            page.goto(page_path.as_uri(), wait_until="load", timeout=180_000)
-            ticks = {}
-            for i, name in enumerate(figures):
-                ticks[name] = {
-                    axis: page.eval_on_selector_all(
-                        f"#f{i} .{axis}tick text", "els => els.map(e => e.textContent)"
-                    )
-                    for axis in ("x", "y")
-                }
-        finally:
-            browser.close()
+    page = chromium.new_page()
+    try:
+        page.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
+        )
+        page.goto(page_path.as_uri(), wait_until="load", timeout=180_000)
+        ticks = {}
+        for i, name in enumerate(figures):
+            ticks[name] = {
+                axis: page.eval_on_selector_all(
+                    f"#f{i} .{axis}tick text", "els => els.map(e => e.textContent)"
+                )
+                for axis in ("x", "y")
+            }
+    finally:
+        page.close()
     problems = {}
     for name, (_, (axis, categories)) in figures.items():
         shown = {t.replace("\u2212", "-") for t in ticks[name][axis]}

@@ -19,16 +19,6 @@ from nbconvert import HTMLExporter
 
 from clearlib._config import REPO_DIR
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 #: plotly.js itself is megabytes; a figure's own HTML is kilobytes.
 PLOTLYJS_MIN_CHARS = 1_000_000
@@ -86,29 +76,25 @@ def _plotlyjs_outputs(nb: nbformat.NotebookNode) -> list[dict]:
     ]
 
 
-def _drawn_offline(html: str, tmp_path: Path) -> tuple[int, list[str]]:
+def _drawn_offline(html: str, tmp_path: Path, browser) -> tuple[int, list[str]]:
     """Open a page with every non-file request aborted; return (figures drawn, page errors)."""
-    from playwright.sync_api import sync_playwright
-
     page_path = tmp_path / "page.html"
     page_path.write_text(html, encoding="utf-8")
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.route(
-                "**/*",
-                lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
-            )
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(page_path.as_uri(), wait_until="load", timeout=180_000)
-            page.wait_for_timeout(500)  # newPlot draws synchronously; let any layout settle
-            drawn = page.locator(".js-plotly-plot .main-svg").evaluate_all(
-                "els => new Set(els.map(e => e.closest('.js-plotly-plot'))).size"
-            )
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri(), wait_until="load", timeout=180_000)
+        page.wait_for_timeout(500)  # newPlot draws synchronously; let any layout settle
+        drawn = page.locator(".js-plotly-plot .main-svg").evaluate_all(
+            "els => new Set(els.map(e => e.closest('.js-plotly-plot'))).size"
+        )
+    finally:
+        page.close()
     return int(drawn), errors
 
 
@@ -123,14 +109,14 @@ def test_each_figure_carries_offline_html_beside_the_json(executed):
     assert len(_plotlyjs_outputs(executed)) == 1, "plotly.js should be embedded exactly once"
 
 
-def test_exported_html_draws_every_figure_offline(executed, tmp_path):
+def test_exported_html_draws_every_figure_offline(executed, tmp_path, chromium):
     """nbconvert's HTML export (as nbviewer and Binder previews use) draws all 3 figures offline."""
     body, _ = HTMLExporter().from_notebook_node(executed)
-    drawn, errors = _drawn_offline(body, tmp_path)
+    drawn, errors = _drawn_offline(body, tmp_path, chromium)
     assert drawn == 3, f"{drawn} of 3 figures drawn in the exported page; page errors: {errors}"
 
 
-def test_feedback_page_draws_every_figure_offline(executed, tmp_path):
+def test_feedback_page_draws_every_figure_offline(executed, tmp_path, chromium):
     """nbgrader's feedback page (template and CLEAR's leak-free preprocessor) draws all 3 figures."""
     import nbgrader
 
@@ -151,13 +137,13 @@ def test_feedback_page_draws_every_figure_offline(executed, tmp_path):
         "late_penalty": 0.0,
     }
     body, _ = exporter.from_notebook_node(executed, resources={"nbgrader": info})
-    drawn, errors = _drawn_offline(body, tmp_path)
+    drawn, errors = _drawn_offline(body, tmp_path, chromium)
     assert drawn == 3, f"{drawn} of 3 figures drawn in the feedback page; page errors: {errors}"
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("default_pcn")
-def test_a_real_lesson_exports_with_all_its_charts(tmp_path):
+def test_a_real_lesson_exports_with_all_its_charts(tmp_path, chromium):
     """Lesson 03.01, executed and exported to HTML, draws every chart it makes, offline."""
     path = next((REPO_DIR / "modules").glob("03-*/03.01-*.ipynb"))
     nb = _execute(nbformat.read(path, as_version=4), path.parent)
@@ -165,5 +151,5 @@ def test_a_real_lesson_exports_with_all_its_charts(tmp_path):
     assert expected >= 2
     assert len(_plotlyjs_outputs(nb)) == 1
     body, _ = HTMLExporter().from_notebook_node(nb)
-    drawn, errors = _drawn_offline(body, tmp_path)
+    drawn, errors = _drawn_offline(body, tmp_path, chromium)
     assert drawn == expected, f"{drawn} of {expected} charts drawn; page errors: {errors}"
