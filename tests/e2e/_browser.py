@@ -20,16 +20,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 WORKBOOK = REPO / "templates" / "project" / "anticipatory-care-workforce.ipynb"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Generous: the machine running the tests may be busy. Nothing here asserts on time.
 PAGE_TIMEOUT_MS = 180_000
 
