@@ -96,6 +96,65 @@ def check(
     console.print(f"[green]All {len(reports)} assignment(s) ready.[/green]")
 
 
+@course_app.command("mistakes")
+def mistakes(
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ASSIGNMENT]...", help="Default: every assignment in source/."),
+    ] = None,
+    notebook: Annotated[
+        Path | None,
+        typer.Option(
+            "--notebook",
+            help="Run against another version of the source notebook (one assignment only).",
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every mistake, not only the unexpected ones.")
+    ] = False,
+    course_dir: CourseDir = None,
+) -> None:
+    """Run the wrong-answer corpus: is each usual mistake caught where it should be?
+
+    For each assignment, every mistake in course/mistakes/<assignment>.toml replaces the
+    model's answer and the notebook runs on as a learner's would. Prints how many are caught
+    by a visible check, only at grading, or not at all, and each one that is not caught as the
+    corpus expects (with the message shown). Exits 1 if any is unexpected, the model fails a
+    check, or an autograded question has no mistake in the corpus.
+
+    Examples:
+
+      clearlib course mistakes 02-working-with-tables --all
+    """
+    from rich.markup import escape
+
+    from clearlib.course import list_assignments
+    from clearlib.course._mistakes import run_mistakes
+
+    console = stdout()
+    names = assignments or list_assignments(course_dir)
+    if notebook is not None and len(names) != 1:
+        console.print("[red]ConfigError:[/red] --notebook needs exactly one assignment.")
+        raise typer.Exit(1)
+    bad = 0
+    with expected_errors():
+        for name in names:
+            with console.status(f"Running the usual mistakes of {name}..."):
+                report = run_mistakes(name, course=course_dir, notebook=notebook)
+            mark = "[green]ok[/green]" if report.ok else "[red]needs work[/red]"
+            console.print(f"{escape(report.summary())}: {mark}")
+            shown = report.outcomes if show_all else report.unexpected
+            for outcome in shown:
+                console.print(f"  - {escape(outcome.describe())}", soft_wrap=True)
+            for failure in report.model_failures:
+                console.print(f"  - [red]the model answer fails[/red] {escape(failure)}")
+            for question in report.uncovered:
+                console.print(f"  - [red]no mistake in the corpus for[/red] {question}")
+            bad += not report.ok
+    if bad:
+        raise typer.Exit(1)
+
+
 @course_app.command("grade")
 def grade(
     assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
@@ -295,3 +354,34 @@ def setup_check(
     render_checks(checks, stdout())
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+@course_app.command("validate")
+def validate(
+    notebook: Annotated[
+        Path, typer.Argument(metavar="NOTEBOOK", help="Your assignment notebook (.ipynb).")
+    ],
+    cell_timeout: Annotated[
+        int,
+        typer.Option("--cell-timeout", min=1, help="Seconds each cell may run before it stops."),
+    ] = 60,
+) -> None:
+    """Check your assignment before you submit it, and say in plain words what to fix.
+
+    Runs the notebook as saved (save it first) from a fresh start, as your tutor's grading
+    does, then lists each question: passed, not answered yet, or the check's whole message.
+    Exits 0 when every visible check passes (and for a lesson, which has nothing to check),
+    1 when something needs fixing. In a notebook cell:
+    from clearlib.course import validate_notebook; validate_notebook("NOTEBOOK.ipynb").
+
+    Examples:
+
+      clearlib course validate 02-working-with-tables.ipynb
+    """
+    from clearlib._console import stderr
+    from clearlib.course._validate import validate_notebook
+
+    with expected_errors(), stderr().status(f"Running every cell of {notebook.name}..."):
+        report = validate_notebook(notebook, cell_timeout=cell_timeout)
+    report.render(stdout())
+    raise typer.Exit(report.exit_code)

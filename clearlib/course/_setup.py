@@ -196,19 +196,28 @@ def _validate() -> Check:
     label = "nbgrader validate"
     try:
         from nbgrader.validator import Validator  # noqa: F401
+
+        from clearlib.course._validate import validate_notebook  # noqa: F401
     except Exception as exc:
         return Check(label, False, f"nbgrader cannot be imported ({exc})", _REINSTALL)
-    exe = _executable("nbgrader")
+    in_a_cell = (
+        "in a notebook cell, from clearlib.course import validate_notebook, then "
+        'validate_notebook("NOTEBOOK.ipynb")'
+    )
+    exe = _executable("clearlib")
     if exe is None:
         return Check(
             label,
             False,
-            "nbgrader is installed but its command is not on your PATH",
-            "Activate the course's environment (source .venv/bin/activate), or use "
-            "the Validate button in JupyterLab's assignment toolbar.",
+            "works, but the clearlib command is not on your PATH",
+            "Activate the course's environment (source .venv/bin/activate) to run "
+            f"clearlib course validate NOTEBOOK in a terminal; or, {in_a_cell}.",
         )
     return Check(
-        label, True, f"available: check an assignment with `nbgrader validate NOTEBOOK` ({exe})"
+        label,
+        True,
+        f"available: check an assignment with `clearlib course validate NOTEBOOK` ({exe}); or, "
+        f"{in_a_cell}",
     )
 
 
