@@ -3,10 +3,17 @@
 The first call generates the dataset from its spec and caches it under ``data_dir()``; later
 calls read the cache (Parquet, well under two seconds for the default PCN). A cache made from
 an older spec or another clearlib version is regenerated, so a lesson never runs on stale data.
+
+Within one process the tables read are also kept in memory (for datasets up to
+``MEMORY_ROWS`` rows): an assignment's every test cell calls ``load_pcn()``, and grading a
+notebook would otherwise read the same Parquet files ten times. Each call still returns its own
+tables: pandas copies on write, so a cell that changes its copy changes no other.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Iterable
 from importlib.util import find_spec
 from pathlib import Path
@@ -17,6 +24,10 @@ from clearlib.data._bundle import PCNData
 from clearlib.data._store import MANIFEST, read_dataset, read_manifest
 
 __all__ = ["load_pcn"]
+
+#: Datasets of at most this many rows (all tables) stay in memory between calls.
+MEMORY_ROWS = 3_000_000
+_MEMORY: dict[tuple[str, tuple[str, ...], int, int, int], PCNData] = {}
 
 
 def load_pcn(
@@ -68,7 +79,28 @@ def load_pcn(
     path = dataset_path(spec, seed)
     if regenerate or not _is_current(path, spec.digest(), seed):
         _generate_with_progress(generate, spec, seed, path)
-    return read_dataset(path, tables=TABLES if tables is None else tables)
+    return _read_remembered(path, tuple(TABLES if tables is None else tables))
+
+
+def _read_remembered(path: Path, tables: tuple[str, ...]) -> PCNData:
+    """Read a dataset, or return the copy this process read before if the files are unchanged.
+
+    The key holds the manifest's inode, modification time and size, so a regenerated dataset is read
+    again. The caller gets shallow copies of the tables (pandas copies on write) and its own
+    manifest, so nothing it changes reaches the remembered copy.
+    """
+    stat = (path / MANIFEST).stat()
+    key = (str(path.resolve()), tables, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    data = _MEMORY.get(key)
+    if data is None:
+        data = read_dataset(path, tables=tables)
+        rows = sum(len(getattr(data, name)) for name in data.table_names())
+        _MEMORY.clear()
+        if rows > MEMORY_ROWS:
+            return data
+        _MEMORY[key] = data
+    own = {name: getattr(data, name).copy(deep=False) for name in data.table_names()}
+    return dataclasses.replace(data, **own, manifest=copy.deepcopy(data.manifest))
 
 
 def _is_current(path: Path, digest: str, seed: int) -> bool:

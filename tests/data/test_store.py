@@ -638,6 +638,32 @@ def test_load_pcn_generates_once_then_reads_the_cache(
     assert len(second.appointments) == 0
 
 
+def test_load_pcn_reads_the_files_once_per_process_and_hands_out_separate_tables(
+    one_pcn_spec: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second call returns the remembered tables without reading; a change to one call's
+    table or manifest reaches no other; a rewritten manifest makes it read again."""
+    from clearlib.data import _load
+
+    first = load_pcn(one_pcn_spec)
+    reads = []
+    real = _load.read_dataset
+    monkeypatch.setattr(_load, "read_dataset", lambda *a, **k: reads.append(a) or real(*a, **k))
+    second = load_pcn(one_pcn_spec)
+    assert reads == []
+    pd.testing.assert_frame_equal(first.patients, second.patients)
+    first.patients["flag"] = 1
+    first.patients.loc[first.patients.index[0], "patient_id"] = "changed"
+    first.manifest["name"] = "changed"
+    third = load_pcn(one_pcn_spec)
+    assert "flag" not in third.patients.columns
+    assert "changed" not in set(third.patients["patient_id"])
+    assert third.manifest["name"] == "tiny1"
+    write_manifest(data_dir / "tiny1", {**read_manifest(data_dir / "tiny1"), "note": "again"})
+    load_pcn(one_pcn_spec)
+    assert len(reads) == 1
+
+
 def test_load_pcn_regenerates_a_cache_from_an_older_spec(
     one_pcn_spec: Path, data_dir: Path
 ) -> None:
