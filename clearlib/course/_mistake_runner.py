@@ -114,31 +114,6 @@ def _snapshot(ns: dict[str, Any]) -> dict[str, Any]:
     return saved
 
 
-def _memoise_load_pcn() -> None:
-    """Read each dataset once: every test cell calls ``clearlib.load_pcn()``.
-
-    Each call returns its own bundle of tables (shallow copies: pandas copies on write), so a
-    cell that adds a column to ``pcn.patients`` changes nothing another call returns.
-    """
-    import clearlib
-    import clearlib.data
-
-    real = clearlib.load_pcn
-    cache: dict[str, Any] = {}
-
-    def load_pcn(*args: Any, **kwargs: Any) -> Any:
-        key = repr((args, sorted(kwargs.items())))
-        if key not in cache:
-            cache[key] = real(*args, **kwargs)
-        pcn = cache[key]
-        tables = {name: getattr(pcn, name).copy(deep=False) for name in pcn.table_names()}
-        return dataclasses.replace(pcn, **tables, manifest=copy.deepcopy(pcn.manifest))
-
-    load_pcn.__doc__ = real.__doc__
-    clearlib.load_pcn = load_pcn
-    clearlib.data.load_pcn = load_pcn
-
-
 def _execute(code: str, ns: dict[str, Any], name: str) -> BaseException | None:
     """Run a cell's code in ``ns``, quietly; the exception it raised, or None."""
     out = io.StringIO()
@@ -223,7 +198,6 @@ def _run_mistake(
 
 def main(argv: list[str]) -> int:
     notebook, corpus = Path(argv[0]), Path(argv[1])
-    _memoise_load_pcn()
     try:
         import plotly.io as pio
 

@@ -35,7 +35,7 @@ A mistake in several answers at once gives ``[mistake.answers]`` (grade id = cod
 
 The runner executes the notebook in a separate Python process (not a Jupyter kernel: cells run
 with ``exec``, charts are not drawn), so a mistake that breaks the interpreter cannot harm the
-caller, and it reads the dataset once (``clearlib.load_pcn`` is memoised in that process).
+caller, and it reads the dataset once (``clearlib.load_pcn`` keeps it in memory).
 """
 
 from __future__ import annotations
