@@ -13,6 +13,7 @@ import pytest
 PACKAGES = [
     "clearlib",
     "clearlib.course",
+    "clearlib.course.checks",
     "clearlib.dashboard",
     "clearlib.data",
     "clearlib.privacy",

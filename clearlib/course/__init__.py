@@ -1,7 +1,8 @@
 """The nbgrader course: check assignments, leak-free feedback, grade exports, learners' setup.
 
-Faculty use these through ``clearlib course check | grade | feedback | export``; learners
-through ``clearlib course setup-check``. The faculty guide is ``course/README.md``.
+Faculty use these through ``clearlib course check | mistakes | grade | feedback | export``;
+learners through ``clearlib course setup-check | validate``. The assignments' visible checks
+use :mod:`clearlib.course.checks`. The faculty guide is ``course/README.md``.
 
 Names load on first use, so ``import clearlib.course`` (and the ``clearlib`` command) stays
 quick: nbgrader, nbconvert and SQLAlchemy are imported only by the commands that need them.
@@ -24,6 +25,7 @@ from typing import Any as _Any
 __all__ = [
     "AssignmentInfo",
     "Check",
+    "CheckOutcome",
     "CheckReport",
     "ExportResult",
     "FeedbackReport",
@@ -31,6 +33,10 @@ __all__ = [
     "GradingReport",
     "LeakFreeFeedback",
     "LearnerResult",
+    "Mistake",
+    "MistakeOutcome",
+    "MistakeReport",
+    "NotebookValidation",
     "Objective",
     "PendingGradesError",
     "PlotlyHTML",
@@ -64,7 +70,10 @@ __all__ = [
     "plain_message",
     "points_possible",
     "read_assignment",
+    "read_corpus",
     "render_checks",
+    "run_mistakes",
+    "validate_notebook",
 ]
 
 _WHERE = {
@@ -111,6 +120,14 @@ _WHERE = {
     "Check": "_setup",
     "check_setup": "_setup",
     "render_checks": "_setup",
+    "Mistake": "_mistakes",
+    "MistakeOutcome": "_mistakes",
+    "MistakeReport": "_mistakes",
+    "read_corpus": "_mistakes",
+    "run_mistakes": "_mistakes",
+    "CheckOutcome": "_validate",
+    "NotebookValidation": "_validate",
+    "validate_notebook": "_validate",
 }
 
 
