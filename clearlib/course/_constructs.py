@@ -108,21 +108,20 @@ CONSTRUCTS: tuple[Construct, ...] = (
     Construct("default argument", r"default (?:value|argument)", _FUNC),
     Construct("keyword-only argument", r"keyword-only|`\*`", _FUNC),
     Construct("while loop", r"`while`", _FUNC),
-    Construct("with", r"`with`", _FUNC),
-    Construct("try/except", r"`try`", _FUNC),
+    Construct("with", r"`with\b", "04.01 Finding and fixing extract problems"),
+    Construct("try/except", r"`try:?`|`except\b", _PY02),
     Construct("raise", r"`raise`", _FUNC),
     Construct("assert", r"`assert`", _PY01),
     Construct("class", r"`class`", _FUNC),
     Construct("method chain", r"\bchain", "02.02 Group and aggregate"),
     Construct(".groupby", r"`[\w.]*groupby", "02.02 Group and aggregate"),
     Construct(".merge", r"`[\w.]*merge", "02.03 Joining tables"),
-    Construct(".apply", r"`[\w.]*apply", "02.02 Group and aggregate"),
     Construct(".pivot_table", r"`[\w.]*pivot_table", "02.02 Group and aggregate"),
     Construct("pd.cut", r"`[\w.]*cut\b", "01.02 List sizes and age structure"),
 )
 
 _BY_NAME = {c.name: c for c in CONSTRUCTS}
-_METHODS = {".groupby": "groupby", ".merge": "merge", ".apply": "apply"}
+_METHODS = {".groupby": "groupby", ".merge": "merge"}
 _METHODS |= {".pivot_table": "pivot_table", "pd.cut": "cut"}
 _COMPREHENSIONS = {
     ast.ListComp: "list comprehension",

@@ -22,8 +22,8 @@ The learners are clinicians new to Python, reading technical prose about their o
   answers are dense pandas: the learner works each line out, it does not only type it); each
   written answer at :data:`WRITING_WORDS_PER_MINUTE` (15) for the model answer's length; each check cell
   :data:`MINUTES_PER_CHECK` (0.5) to run and read.
-- **Going further:** a lesson section whose heading contains "Going further" is optional; its
-  time is counted apart (``optional``) and is not part of the week's 2 hours.
+- **Going further:** a lesson section whose heading contains "Going further" is optional, up to
+  the next heading of the same or a higher level; its time is counted apart (``optional``) and is not part of the week's 2 hours.
 
 Every figure rounds to the nearest 5 minutes, as a stated estimate should.
 
@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -72,8 +73,8 @@ MINUTES_PER_CHECK = 0.5
 
 _ANSWER = re.compile(r"<details>.*?</details>", re.S)
 _FENCE = re.compile(r"```.*?```", re.S)
-_EXERCISE = re.compile(r"^#+\s*(?:Try it|Exercise)", re.I | re.M)
-_FURTHER = re.compile(r"^(#+)\s*Going further", re.I | re.M)
+_EXERCISE = re.compile(r"^#+.*\b(?:Try it|Exercise)", re.I | re.M)
+_FURTHER = re.compile(r"^(#+)\s.*Going further", re.I)
 _HEADING = re.compile(r"^(#+)\s", re.M)
 _SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
@@ -136,29 +137,42 @@ def estimate_cells(cells: list[tuple[str, str]]) -> Estimate:
     further_level = 0  # heading level of the "Going further" section we are in, 0 outside
     for kind, source in cells:
         if kind == "markdown":
-            for level, in_further in _section_marks(source):
-                further_level = (
-                    level if in_further else (0 if level <= further_level else further_level)
-                )
-            read = _words(source) / WORDS_PER_MINUTE
-            do = MINUTES_PER_EXERCISE * len(_EXERCISE.findall(source))
+            parts = [(p, _words(p) / WORDS_PER_MINUTE, _exercises(p)) for p in _chunks(source)]
         elif kind == "code":
-            read = 0.0
-            do = MINUTES_PER_CODE_CELL + MINUTES_PER_CODE_LINE * _code_lines(source)
+            lines = _code_lines(source)
+            parts = [("", 0.0, MINUTES_PER_CODE_CELL + MINUTES_PER_CODE_LINE * lines)]
         else:
             continue
-        if further_level:
-            optional += read + do
-        else:
-            reading += read
-            doing += do
+        for text, read, do in parts:
+            heading = _HEADING.match(text)
+            if heading:
+                level = len(heading.group(1))
+                if _FURTHER.match(text):
+                    further_level = level
+                elif level <= further_level:
+                    further_level = 0
+            if further_level:
+                optional += read + do
+            else:
+                reading += read
+                doing += do
     return Estimate(round(reading, 1), round(doing, 1), round(optional, 1))
 
 
-def _section_marks(markdown: str) -> list[tuple[int, bool]]:
-    """Each heading of a markdown cell: (level, opens a "Going further" section)."""
-    further = {m.start() for m in _FURTHER.finditer(markdown)}
-    return [(len(m.group(1)), m.start() in further) for m in _HEADING.finditer(markdown)]
+def _chunks(markdown: str) -> list[str]:
+    """A markdown cell cut before each heading, so each piece starts with its heading."""
+    fenced = [m.span() for m in _FENCE.finditer(markdown)]  # a "# comment" in code is no heading
+    starts = [
+        m.start()
+        for m in _HEADING.finditer(markdown)
+        if not any(a <= m.start() < b for a, b in fenced)
+    ]
+    cuts = [0, *(s for s in starts if s > 0), len(markdown)]
+    return [markdown[a:b] for a, b in itertools.pairwise(cuts) if markdown[a:b].strip()]
+
+
+def _exercises(markdown: str) -> float:
+    return MINUTES_PER_EXERCISE * len(_EXERCISE.findall(markdown))
 
 
 def _cells(path: Path) -> list[dict]:

@@ -1,5 +1,11 @@
 """Every shipped notebook: named by the convention, committed clean, and executes top to bottom.
 
+A lesson's exercise is a code cell tagged ``exercise`` (the learner's starting code), a check
+cell tagged ``raises-exception`` (asserts that stop with what to fix; the tag lets "Run All" go
+on past an exercise not yet done) and a collapsed answer (``<details>`` with a fenced Python
+block). A lesson executes here with each exercise replaced by its answer, so the answer is
+checked to pass its own check.
+
 Lessons execute here; assignments are executed (model and blank release) by
 ``clearlib course check`` in tests/course. How long each lesson takes is printed by
 ``benchmarks/bench_notebooks.py``, not asserted here.
@@ -24,6 +30,37 @@ LESSON_NAME = re.compile(
 ASSIGNMENT_NAME = re.compile(
     r"^(\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/(\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)\.ipynb$"
 )
+
+
+_FENCE = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _exercises(cells) -> list[tuple[int, int | None, str | None]]:
+    """Each exercise cell: (its index, its check cell's index, its answer's code), None if missing."""
+    found = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or "exercise" not in _tags(cell):
+            continue
+        later = list(enumerate(cells))[i + 1 :]
+        check = next(
+            (
+                j
+                for j, c in later[:2]
+                if c["cell_type"] == "code" and "assert" in "".join(c["source"])
+            ),
+            None,
+        )
+        details = next(
+            ("".join(c["source"]) for _, c in later[:3] if "<details>" in "".join(c["source"])),
+            "",
+        )
+        answer = _FENCE.search(details)
+        found.append((i, check, answer.group(1) if answer else None))
+    return found
 
 
 def _lessons() -> list[Path]:
@@ -91,6 +128,8 @@ def test_notebook_is_committed_clean(path: Path) -> None:
 def test_lesson_executes(path: Path) -> None:
     """The lesson runs top to bottom without an error, in its own folder."""
     nb = nbformat.read(path, as_version=4)
+    for i, _, answer in _exercises(nb.cells):
+        nb.cells[i].source = answer or nb.cells[i].source
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
@@ -102,3 +141,37 @@ def test_lesson_executes(path: Path) -> None:
         if o.get("output_type") == "error"
     ]
     assert not errors
+
+
+@pytest.mark.parametrize("path", _lessons(), ids=lambda p: p.relative_to(REPO_DIR).as_posix())
+def test_every_exercise_has_a_check_and_an_answer(path: Path) -> None:
+    """An exercise cell is followed by its check (asserts, tagged raises-exception) and answer."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    bad = []
+    for i, check, answer in _exercises(cells):
+        if check is None or "raises-exception" not in _tags(cells[check]):
+            bad.append(f"cell {i}: no check cell (asserts, tagged raises-exception) right after it")
+        if answer is None:
+            bad.append(f"cell {i}: no <details> answer with a ```python block after its check")
+    exercises = {i for i, _, _ in _exercises(cells)}
+    for j, cell in enumerate(cells):
+        if "raises-exception" in _tags(cell) and not exercises & {j - 1, j - 2}:
+            bad.append(f"cell {j}: may raise, but is not the check of an exercise cell just above")
+    assert not bad, f"{path.name}: " + "; ".join(bad)
+
+
+def test_the_first_code_cell_of_the_course_is_short_and_explained() -> None:
+    """01.01's first code cell has at most 5 lines of code, and the text above it explains them."""
+    first = next(p for p in _lessons() if p.name.startswith("01.01"))
+    cells = json.loads(first.read_text(encoding="utf-8"))["cells"]
+    i = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    code = [
+        line
+        for line in "".join(cells[i]["source"]).splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert len(code) <= 5, f"01.01's first code cell has {len(code)} lines of code: {code}"
+    above = "".join(cells[i - 1]["source"])
+    assert cells[i - 1]["cell_type"] == "markdown" and all(
+        word in above for word in ("comment", "import", "`for`")
+    ), "the cell above 01.01's first code cell should say what each of its lines does"
