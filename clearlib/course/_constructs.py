@@ -9,8 +9,10 @@ module makes that promise checkable:
 - :func:`lesson_cells` and :func:`assignment_code` give the code a learner runs or reads in a
   lesson or an assignment;
 - :func:`taught_in` finds where a lesson *teaches* a construct;
-- :func:`audit` applies the rule to the whole course and lists every construct used before it is
+- :func:`audit_constructs` applies the rule to the whole course and lists every construct used before it is
   taught.
+
+pandas' ``.apply`` is not listed: a scenario's ``hub.apply(base)`` looks the same to :mod:`ast`.
 
 The rule
 --------
@@ -42,14 +44,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearlib._config import REPO_DIR
+
 __all__ = [
     "CONSTRUCTS",
     "NEAR",
     "Construct",
-    "Finding",
+    "ConstructFinding",
     "Use",
     "assignment_code",
-    "audit",
+    "audit_constructs",
     "constructs_in",
     "lesson_cells",
     "taught_in",
@@ -108,7 +112,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
     Construct("default argument", r"default (?:value|argument)", _FUNC),
     Construct("keyword-only argument", r"keyword-only|`\*`", _FUNC),
     Construct("while loop", r"`while`", _FUNC),
-    Construct("with", r"`with\b", "04.01 Finding and fixing extract problems"),
+    Construct("with", r"`with\b", "04.01 ConstructFinding and fixing extract problems"),
     Construct("try/except", r"`try:?`|`except\b", _PY02),
     Construct("raise", r"`raise`", _FUNC),
     Construct("assert", r"`assert`", _PY01),
@@ -278,7 +282,7 @@ class Use:
 
 
 @dataclass(frozen=True)
-class Finding:
+class ConstructFinding:
     """A construct used before the course teaches it.
 
     Attributes
@@ -315,7 +319,7 @@ def lesson_cells(path: str | Path) -> list[tuple[str, str]]:
     """A lesson's cells as (kind, code): ``("code", ...)``, ``("markdown", ...)``.
 
     Markdown's own fenced code (examples, and the answers a learner opens) is read as code too,
-    by :func:`audit`.
+    by :func:`audit_constructs`.
 
     Examples
     --------
@@ -409,21 +413,34 @@ def _first_uses(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return first
 
 
-def audit(lessons: Iterable[str | Path], assignments: Iterable[str | Path]) -> list[Finding]:
+def audit_constructs(
+    lessons: Iterable[str | Path] | None = None, assignments: Iterable[str | Path] | None = None
+) -> list[ConstructFinding]:
     """Every construct used before a lesson teaches it, for lessons and assignments.
 
     Parameters
     ----------
-    lessons : paths
-        The lessons, ``NN.MM-Title.ipynb``; taught in the order of their names.
-    assignments : paths
-        The assignments' source notebooks, ``NN-name.ipynb``.
+    lessons : paths, optional
+        The lessons, ``NN.MM-Title.ipynb``, taught in the order of their names (default: every
+        lesson under the course's ``modules/``).
+    assignments : paths, optional
+        The assignments' source notebooks, ``NN-name.ipynb`` (default: every notebook under
+        ``course/source/``).
 
     Returns
     -------
-    list of Finding
+    list of ConstructFinding
         Empty when everything used is taught first.
+
+    Examples
+    --------
+    >>> [str(f) for f in audit_constructs()]
+    []
     """
+    if lessons is None:
+        lessons = (REPO_DIR / "modules").glob("*/*.ipynb")
+    if assignments is None:
+        assignments = (REPO_DIR / "course" / "source").glob("*/*.ipynb")
     lessons = sorted((Path(p) for p in lessons), key=lambda p: p.name)
     taught_by_week: dict[str, int] = {}
     known: set[str] = set()
@@ -437,7 +454,7 @@ def audit(lessons: Iterable[str | Path], assignments: Iterable[str | Path]) -> l
         )
         for name, where in uses.items():
             if name not in known and name not in here:
-                findings.append(Finding(_week(path), name, where, _BY_NAME[name].teach))
+                findings.append(ConstructFinding(_week(path), name, where, _BY_NAME[name].teach))
         for name in here:
             known.add(name)
             taught_by_week.setdefault(name, _week(path))
@@ -448,5 +465,5 @@ def audit(lessons: Iterable[str | Path], assignments: Iterable[str | Path]) -> l
         )
         for name, where in uses.items():
             if taught_by_week.get(name, 99) > week:
-                findings.append(Finding(week, name, where, _BY_NAME[name].teach))
+                findings.append(ConstructFinding(week, name, where, _BY_NAME[name].teach))
     return findings

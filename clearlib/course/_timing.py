@@ -52,7 +52,7 @@ __all__ = [
     "MINUTES_PER_SOLUTION_LINE",
     "WORDS_PER_MINUTE",
     "WRITING_WORDS_PER_MINUTE",
-    "Estimate",
+    "TimeEstimate",
     "estimate_assignment",
     "estimate_cells",
     "estimate_lesson",
@@ -80,7 +80,7 @@ _SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
 
 @dataclass(frozen=True)
-class Estimate:
+class TimeEstimate:
     """Minutes a notebook takes.
 
     Attributes
@@ -123,15 +123,15 @@ def _code_lines(code: str) -> int:
     return sum(1 for line in code.splitlines() if line.strip() and not line.strip().startswith("#"))
 
 
-def estimate_cells(cells: list[tuple[str, str]]) -> Estimate:
-    """Estimate a lesson from its cells, (kind, source) pairs; see the model above.
+def estimate_cells(cells: list[tuple[str, str]]) -> TimeEstimate:
+    """TimeEstimate a lesson from its cells, (kind, source) pairs; see the model above.
 
     Examples
     --------
     >>> cells = [("markdown", "## Try it\\nCount them."), ("code", "len(x)"),
     ...          ("markdown", "## Going further\\nMore."), ("code", "y")]
     >>> estimate_cells(cells)
-    Estimate(reading=0.0, doing=7.2, optional=1.2)
+    TimeEstimate(reading=0.0, doing=7.2, optional=1.2)
     """
     reading = doing = optional = 0.0
     further_level = 0  # heading level of the "Going further" section we are in, 0 outside
@@ -156,7 +156,7 @@ def estimate_cells(cells: list[tuple[str, str]]) -> Estimate:
             else:
                 reading += read
                 doing += do
-    return Estimate(round(reading, 1), round(doing, 1), round(optional, 1))
+    return TimeEstimate(round(reading, 1), round(doing, 1), round(optional, 1))
 
 
 def _chunks(markdown: str) -> list[str]:
@@ -180,8 +180,8 @@ def _cells(path: Path) -> list[dict]:
     return [{**c, "source": "".join(c["source"])} for c in cells]
 
 
-def estimate_lesson(path: str | Path) -> Estimate:
-    """Estimate a lesson notebook (``modules/NN-*/NN.MM-*.ipynb``).
+def estimate_lesson(path: str | Path) -> TimeEstimate:
+    """TimeEstimate a lesson notebook (``modules/NN-*/NN.MM-*.ipynb``).
 
     The line that states the time is not counted as reading.
     """
@@ -193,8 +193,8 @@ def estimate_lesson(path: str | Path) -> Estimate:
     return estimate_cells(cells)
 
 
-def estimate_assignment(path: str | Path) -> Estimate:
-    """Estimate an nbgrader source notebook (``course/source/NN-*/NN-*.ipynb``).
+def estimate_assignment(path: str | Path) -> TimeEstimate:
+    """TimeEstimate an nbgrader source notebook (``course/source/NN-*/NN-*.ipynb``).
 
     Examples
     --------
@@ -220,7 +220,7 @@ def estimate_assignment(path: str | Path) -> Estimate:
                 doing += MINUTES_PER_CHECK
             else:
                 doing += MINUTES_PER_CODE_CELL + MINUTES_PER_CODE_LINE * _code_lines(source)
-    return Estimate(round(reading, 1), round(doing, 1))
+    return TimeEstimate(round(reading, 1), round(doing, 1))
 
 
 _TIME_LINE = re.compile(
@@ -230,14 +230,14 @@ _TIME_LINE = re.compile(
 _HOURS = re.compile(r"\*\*Time needed:\*\* about (?:([\d.]+) to )?([\d.]+) (hours?|minutes)\b")
 
 
-def time_line(estimate: Estimate) -> str:
+def time_line(estimate: TimeEstimate) -> str:
     """The line a lesson states its time with.
 
     Examples
     --------
-    >>> time_line(Estimate(18.2, 31.0))
+    >>> time_line(TimeEstimate(18.2, 31.0))
     '**Time needed:** about 50 minutes (reading 20, code and exercises 30).'
-    >>> time_line(Estimate(18.2, 31.0, optional=12))
+    >>> time_line(TimeEstimate(18.2, 31.0, optional=12))
     '**Time needed:** about 50 minutes (reading 20, code and exercises 30); the "Going further" sections add about 10.'
     """
     line = (

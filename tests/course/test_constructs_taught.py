@@ -15,9 +15,9 @@ import pytest
 from clearlib._config import REPO_DIR
 from clearlib.course._constructs import (
     CONSTRUCTS,
-    Finding,
+    ConstructFinding,
     assignment_code,
-    audit,
+    audit_constructs,
     constructs_in,
     taught_in,
 )
@@ -113,16 +113,16 @@ def test_audit_names_week_construct_place_and_lesson(tmp_path):
         )
     )
     assert assignment_code(assignment) == [(1, "f = lambda v: v\n")]
-    findings = audit([lesson], [assignment])
+    findings = audit_constructs([lesson], [assignment])
     assert findings == [
-        Finding(2, "lambda", "assignment 02 cell 1", "02.01's 'Python you need' section")
+        ConstructFinding(2, "lambda", "assignment 02 cell 1", "02.01's 'Python you need' section")
     ]
     assert str(findings[0]).startswith("week 02: 'lambda' is used in assignment 02 cell 1 before")
 
 
 def test_the_course_teaches_every_construct_before_it_is_used():
     """No lesson or assignment uses a construct of CONSTRUCTS before a lesson teaches it."""
-    findings = audit(LESSONS, ASSIGNMENTS)
+    findings = audit_constructs(LESSONS, ASSIGNMENTS)
     assert not findings, "constructs used before they are taught:\n" + "\n".join(
         str(f) for f in findings
     )

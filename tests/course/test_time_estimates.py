@@ -14,7 +14,7 @@ import pytest
 
 from clearlib._config import REPO_DIR
 from clearlib.course._timing import (
-    Estimate,
+    TimeEstimate,
     estimate_assignment,
     estimate_cells,
     estimate_lesson,
@@ -76,7 +76,7 @@ def test_the_estimator_counts_reading_code_and_exercises_as_documented():
 
 def test_the_time_line_reads_back():
     """The line time_line writes is the line stated_lesson_minutes reads."""
-    line = time_line(Estimate(12.0, 30.0, optional=9.0))
+    line = time_line(TimeEstimate(12.0, 30.0, optional=9.0))
     assert line == (
         "**Time needed:** about 40 minutes (reading 10, code and exercises 30); "
         'the "Going further" sections add about 10.'
