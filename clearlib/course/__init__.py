@@ -27,6 +27,7 @@ __all__ = [
     "Check",
     "CheckOutcome",
     "CheckReport",
+    "ConstructFinding",
     "ExportResult",
     "FeedbackReport",
     "GradedCell",
@@ -44,7 +45,9 @@ __all__ = [
     "Problem",
     "QuestionResult",
     "QuietOverwriteCells",
+    "TimeEstimate",
     "add_figure_html",
+    "audit_constructs",
     "blackboard_table",
     "cell_scores",
     "check_assignment",
@@ -52,6 +55,8 @@ __all__ = [
     "check_setup",
     "course_config",
     "course_dir",
+    "estimate_assignment",
+    "estimate_lesson",
     "export_grades",
     "figure_html",
     "find_leaks",
@@ -128,6 +133,11 @@ _WHERE = {
     "CheckOutcome": "_validate",
     "NotebookValidation": "_validate",
     "validate_notebook": "_validate",
+    "ConstructFinding": "_constructs",
+    "audit_constructs": "_constructs",
+    "TimeEstimate": "_timing",
+    "estimate_assignment": "_timing",
+    "estimate_lesson": "_timing",
 }
 
 
