@@ -331,6 +331,52 @@ def export(
         )
 
 
+@course_app.command("similarity")
+def similarity(
+    assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the CSV and HTML (default: exports/similarity)."),
+    ] = None,
+    course_dir: CourseDir = None,
+) -> None:
+    """Rank pairs of learners whose work is unusually alike, for you to look at.
+
+    Combines the same wrong answers (a failed check's message carries the value), the same
+    unusual code (normalised and fingerprinted, starter code and model answers discounted) and
+    alike written answers, each discounted by how common it is in the cohort. Writes a CSV and
+    a page linking both notebooks with the reasons. It never changes a mark. Run it after
+    grading, so the checks' messages are in the notebooks.
+
+    Examples:
+
+      clearlib course similarity 02-working-with-tables
+    """
+    from rich.markup import escape
+
+    from clearlib.course._similarity import similarity_report
+
+    console = stdout()
+    with expected_errors():
+        report = similarity_report(assignment, course_dir=course_dir, out_dir=out)
+    high = sum(p.level == "high" for p in report.pairs)
+    console.print(
+        f"{report.learners} learners compared; {len(report.pairs)} pair(s) flagged, {high} high."
+    )
+    for rank, pair in enumerate(report.pairs[:10], start=1):
+        console.print(
+            f"{rank}. {' and '.join(pair.learners)} ({pair.level}): "
+            f"{escape('; '.join(pair.reasons))}",
+            soft_wrap=True,
+        )
+    where = out or "exports/similarity"
+    console.print(
+        f"The full list: {where}/{assignment}.csv and .html. Alike work is not proof of "
+        "copying: look at both notebooks before you act.",
+        soft_wrap=True,
+    )
+
+
 @course_app.command("setup-check")
 def setup_check(
     folder: Annotated[

@@ -19,6 +19,7 @@ validate. The validator is configured here, in code, so no ``nbgrader_config.py`
 from __future__ import annotations
 
 import html
+import logging
 import os
 import re
 import time
@@ -47,6 +48,9 @@ _NBGRADER_ENV = ("NBGRADER_VALIDATING", "NBGRADER_EXECUTION")
 
 Status = Literal["passed", "failed", "unanswered", "written"]
 Kind = Literal["assignment", "lesson", "skipped"]
+
+#: What a cell stopped for taking too long shows (the kernel is interrupted: KeyboardInterrupt).
+_TIMED_OUT = frozenset({"CellTimeoutError", "TimeoutError", "KeyboardInterrupt"})
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -189,11 +193,15 @@ class NotebookValidation:
         unwritten = sum(c.status == "unanswered" for c in written)
         if failing:
             line = f"{passed} of {len(tests)} checks pass; {failing} to fix."
+        elif self.problems:
+            line = f"{passed} of {len(tests)} checks pass, but the problems above need fixing."
+        elif len(tests) == 1:
+            line = "The one visible check passes."
         else:
             line = f"All {len(tests)} visible checks pass."
         if unwritten:
             line += f" {_count(unwritten, 'written answer')} not answered yet."
-        if self.problems:
+        if self.problems and failing:
             line += f" {_count(len(self.problems), 'other problem')} to fix (above)."
         if self.ok:
             line += " Hidden checks run when your tutor grades it."
@@ -384,8 +392,13 @@ class _Notebook:
         cell = self.cells[index]
         return cell.cell_type == "code" and not utils.is_locked(cell)
 
-    def question(self, index: int) -> str:
-        return _heading_before(self.cells, index) or "the cells at the top"
+    def question(self, index: int) -> str | None:
+        return _heading_before(self.cells, index)
+
+    def under(self, index: int) -> str:
+        """ " under Question 3: ..." for a cell below a heading, else empty."""
+        heading = self.question(index)
+        return f" under {heading}" if heading else ""
 
     def where(self, trace: str, answer_span: range | None = None) -> str:
         """Where a traceback last ran the learner's own code: "line 3 of your answer: ...".
@@ -402,29 +415,29 @@ class _Notebook:
             whose = (
                 "your answer"
                 if answer_span is not None and index in answer_span
-                else f"your code under {self.question(index)}"
+                else f"your code{self.under(index)}"
             )
             return f"line {n} of {whose}" + (f": {code}" if code else "")
         return ""
 
 
 def _answer_error(ename: str, evalue: str, where: str, timeout: int, earlier_gap: bool) -> str:
-    if ename in {"CellTimeoutError", "TimeoutError"}:
+    if ename in _TIMED_OUT:
         text = (
             f"Your answer ran for more than {timeout} seconds and was stopped, so this check "
-            "failed. Look for a loop over rows that pandas could do in one step, or for a "
-            "table that grows by accident (a join on the wrong key)."
+            "failed. Look for a loop that never ends, a loop over rows that pandas could do in "
+            "one step, or a table that grows by accident (a join on the wrong key)."
         )
-    else:
-        text = (
-            f"Your answer stopped with {ename}: {evalue}"
-            if evalue
-            else (f"Your answer stopped with {ename}.")
-        )
-        if not text.endswith((".", "!", "?", ")")):
-            text += "."
-        if ename == "NameError" and earlier_gap:
-            text += " It may use a name from an earlier answer that is not done yet."
+        return text + (f"\nIt was running {where}" if where else "")
+    text = (
+        f"Your answer stopped with {ename}: {evalue}"
+        if evalue
+        else f"Your answer stopped with {ename}"
+    )
+    if not text.endswith((".", "!", "?", ")")):
+        text += "."
+    if ename == "NameError" and earlier_gap:
+        text += " It may use a name from an earlier answer that is not done yet."
     return text + (f"\n{where[0].upper()}{where[1:]}" if where else "")
 
 
@@ -453,7 +466,7 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
         span = range(previous + 1, i)
         previous = i
         grade_id = str(_meta(cell).get("grade_id", f"cell {i + 1}"))
-        question = book.question(i)
+        question = book.question(i) or grade_id
         if utils.is_solution(cell):  # answered in this cell, graded by hand
             accounted.add(i)
             score, _ = utils.determine_grade(cell, None)
@@ -488,7 +501,7 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
             message = _answer_error(ename, evalue, book.where(trace, span), timeout, gap)
         elif err is not None:
             ename, evalue, trace = err
-            if ename in {"CellTimeoutError", "TimeoutError"}:
+            if ename in _TIMED_OUT:
                 message = (
                     f"This check ran for more than {timeout} seconds and was stopped. Look for "
                     "a loop over rows that pandas could do in one step, or for a table that "
@@ -513,13 +526,13 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
         ename, evalue, trace = err
         text = f"{ename}: {evalue}" if evalue else ename
         if book.learners(i):
-            where = book.where(trace) or f"your code under {book.question(i)}"
+            where = book.where(trace) or f"your code{book.under(i)}"
             problems.append(f"A cell of yours stopped with {text}\nIt stopped at {where}")
         else:
             grade_id = _meta(cell).get("grade_id")
             name = f"The {grade_id} cell" if grade_id else "A cell you were given"
             problems.append(
-                f"{name} (under {book.question(i)}) stopped with {text}\nThe checks after it "
+                f"{name}{book.under(i)} stopped with {text}\nThe checks after it "
                 "may fail because of this. Do not change that cell; if the message does not "
                 "say what to do, run clearlib course setup-check."
             )
@@ -638,6 +651,7 @@ def validate_notebook(
 
 
 def _validate(path: Path, cell_timeout: int) -> NotebookValidation:
+    from jsonschema.exceptions import ValidationError as MetadataError
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import DeadKernelError
     from nbgrader import utils
@@ -653,7 +667,11 @@ def _validate(path: Path, cell_timeout: int) -> NotebookValidation:
             self.executed = super()._preprocess(nb)
             return self.executed
 
-    validator = KeepingValidator(config=_config(cell_timeout))
+    # nbclient logs a timeout as an error ("Interrupting kernel"): the report says it better.
+    quiet = logging.getLogger("clearlib.course.validate")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    validator = KeepingValidator(config=_config(cell_timeout), log=quiet)
     start = time.monotonic()
     saved = {name: os.environ.get(name) for name in _NBGRADER_ENV}
     try:
@@ -662,6 +680,12 @@ def _validate(path: Path, cell_timeout: int) -> NotebookValidation:
         raise DataError(
             f"{path.name} carries nbgrader metadata of another nbgrader version ({exc}). Ask "
             "your course team for a fresh copy of the assignment and copy your answers into it."
+        ) from None
+    except MetadataError as exc:
+        raise DataError(
+            f"{path.name} has nbgrader metadata that nbgrader cannot read ({exc.message}). A "
+            "cell's settings were changed or copied from elsewhere: ask your course team for a "
+            "fresh copy of the assignment and copy your answers into it."
         ) from None
     except NoSuchKernel as exc:
         raise ConfigError(
