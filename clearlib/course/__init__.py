@@ -1,6 +1,6 @@
 """The nbgrader course: check assignments, leak-free feedback, grade exports, learners' setup.
 
-Faculty use these through ``clearlib course check | mistakes | grade | feedback | export``;
+Faculty use these through ``clearlib course check | mistakes | grade | feedback | export | similarity``;
 learners through ``clearlib course setup-check | validate``. The assignments' visible checks
 use :mod:`clearlib.course.checks`. The faculty guide is ``course/README.md``.
 
@@ -39,12 +39,14 @@ __all__ = [
     "MistakeReport",
     "NotebookValidation",
     "Objective",
+    "PairFlag",
     "PendingGradesError",
     "PlotlyHTML",
     "PointsPossible",
     "Problem",
     "QuestionResult",
     "QuietOverwriteCells",
+    "SimilarityReport",
     "TimeEstimate",
     "add_figure_html",
     "audit_constructs",
@@ -78,6 +80,7 @@ __all__ = [
     "read_corpus",
     "render_checks",
     "run_mistakes",
+    "similarity_report",
     "validate_notebook",
 ]
 
@@ -133,6 +136,9 @@ _WHERE = {
     "CheckOutcome": "_validate",
     "NotebookValidation": "_validate",
     "validate_notebook": "_validate",
+    "PairFlag": "_similarity",
+    "SimilarityReport": "_similarity",
+    "similarity_report": "_similarity",
     "ConstructFinding": "_constructs",
     "audit_constructs": "_constructs",
     "TimeEstimate": "_timing",
