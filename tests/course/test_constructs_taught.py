@@ -126,3 +126,23 @@ def test_the_course_teaches_every_construct_before_it_is_used():
     assert not findings, "constructs used before they are taught:\n" + "\n".join(
         str(f) for f in findings
     )
+
+
+def test_a_lesson_before_week_06_teaches_writing_a_function_with_an_exercise():
+    """Week 06's assignment asks for a function: an earlier lesson teaches def, return and
+    defaults, and has the learner write one (an exercise whose answer defines a function)."""
+    before = [p for p in LESSONS if int(p.name[:2]) < 6]
+    teaching = {}
+    for path in before:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        taught = taught_in([(c["cell_type"], "".join(c["source"])) for c in cells])
+        exercises = [
+            "".join(c["source"])
+            for c in cells
+            if c["cell_type"] == "code" and "exercise" in c.get("metadata", {}).get("tags", [])
+        ]
+        if {"def", "return", "default argument"} <= set(taught) and any(
+            "def" in constructs_in(code) for code in exercises
+        ):
+            teaching[path.name] = sorted(taught)
+    assert teaching, "no lesson before week 06 teaches def, return and defaults with an exercise"
