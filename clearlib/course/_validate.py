@@ -13,7 +13,8 @@ for each question, what its check found, in full:
 
 A lesson (a notebook without checks) is not run: it is reported as a lesson, with nothing to
 validate. The validator is configured here, in code, so no ``nbgrader_config.py`` is needed
-(nor warned about); ``course/learner/`` holds the same settings for nbgrader's own tools.
+(nor warned about); ``course/learner/jupyter/`` holds the same settings for nbgrader's own
+tools (``nbgrader validate``, JupyterLab's Validate button).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,7 +40,7 @@ __all__ = [
     "validate_notebook",
 ]
 
-#: Seconds a cell may run before it is stopped (the course's autograding limit is the same).
+#: Seconds a cell may run before it is stopped (as ``course/nbgrader_config.py`` autogrades).
 DEFAULT_CELL_TIMEOUT = 60
 #: What a written answer reads until the learner answers (``ClearSolutions.text_stub``).
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -102,10 +103,14 @@ class CheckOutcome:
             return f"{self.question}: not answered yet"
         return self.question
 
+    @property
+    def mark(self) -> str:
+        """✓ passed, ✎ written (for the tutor), ✗ to fix."""
+        return {"passed": "✓", "written": "✎"}.get(self.status, "✗")
+
     def lines(self) -> list[str]:
         """The outcome as text: a mark and the question, then the message indented."""
-        mark = {"passed": "✓", "written": "✎"}.get(self.status, "✗")
-        out = [f"{mark} {self.label}  [{self.grade_id}]"]
+        out = [f"{self.mark} {self.label}  [{self.grade_id}]"]
         out += [f"    {line}" if line else "" for line in self.message.splitlines()]
         return out
 
@@ -133,6 +138,9 @@ class NotebookValidation:
         Seconds each cell could run.
     seconds : float
         How long validation took.
+    not_run : bool
+        True when the notebook could not be run to the end (a cell's type changed, or the
+        kernel stopped): ``problems`` says why, and ``checks`` is empty.
 
     Examples
     --------
@@ -149,7 +157,7 @@ class NotebookValidation:
     problems: tuple[str, ...] = ()
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
     seconds: float = 0.0
-    not_run: bool = field(default=False, repr=False)
+    not_run: bool = False
 
     @property
     def tests(self) -> list[CheckOutcome]:
@@ -185,7 +193,7 @@ class NotebookValidation:
                 f"validated or graded, so {name} was not run again."
             )
         if self.not_run:
-            return f"{name} was not run: fix the problem above first, then validate again."
+            return f"{name} could not be checked: fix the problem above, then validate again."
         tests = self.tests
         passed = sum(c.status == "passed" for c in tests)
         failing = len(tests) - passed
@@ -212,10 +220,15 @@ class NotebookValidation:
     def _head(self) -> str:
         if self.kind != "assignment":
             return ""
-        return (
+        saved = (
             f"Validated {self.path.name} as saved: save your notebook first (Ctrl+S) so your "
-            "latest changes count. Every cell ran from a fresh start, as when your tutor "
-            f"grades it (each cell may run for {self.cell_timeout} seconds)."
+            "latest changes count."
+        )
+        if self.not_run:
+            return saved
+        return (
+            f"{saved} Every cell ran from a fresh start, as when your tutor grades it (each "
+            f"cell may run for {self.cell_timeout} seconds)."
         )
 
     def _advice(self) -> str:
@@ -275,8 +288,7 @@ class NotebookValidation:
             items.append(_html_item("✗", red, head, "", rest))
         for c in self.checks:
             colour = green if c.status == "passed" else grey if c.ok else red
-            mark = c.lines()[0].split(" ", 1)[0]
-            items.append(_html_item(mark, colour, c.label, c.grade_id, c.message))
+            items.append(_html_item(c.mark, colour, c.label, c.grade_id, c.message))
         if items:
             parts.append(
                 '<ul style="list-style:none;padding-left:0;margin:0.5em 0">'
@@ -305,9 +317,9 @@ class NotebookValidation:
         for c in self.checks:
             first, *rest = c.lines()
             colour = "green" if c.status == "passed" else "dim" if c.ok else "red"
-            mark, _, text = first.partition(" ")
+            text = first.partition(" ")[2]
             console.print(
-                f"[{colour}]{mark}[/{colour}] [bold]{escape(text)}[/bold]", soft_wrap=True
+                f"[{colour}]{c.mark}[/{colour}] [bold]{escape(text)}[/bold]", soft_wrap=True
             )
             for line in rest:
                 console.print(escape(line), soft_wrap=True)
@@ -671,7 +683,10 @@ def _validate(path: Path, cell_timeout: int) -> NotebookValidation:
     quiet = logging.getLogger("clearlib.course.validate")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
-    validator = KeepingValidator(config=_config(cell_timeout), log=quiet)
+    config = _config(cell_timeout)
+    started: list[int] = []  # the cells run so far, to name the one a dead kernel was running
+    config.Execute.on_cell_start = lambda cell, cell_index: started.append(cell_index)
+    validator = KeepingValidator(config=config, log=quiet)
     start = time.monotonic()
     saved = {name: os.environ.get(name) for name in _NBGRADER_ENV}
     try:
@@ -693,13 +708,18 @@ def _validate(path: Path, cell_timeout: int) -> NotebookValidation:
             "clearlib course setup-check and do what it says."
         ) from None
     except DeadKernelError:
+        book = _Notebook(_read(path))
+        index = started[-1] if started and started[-1] < len(book.cells) else None
+        if index is None:
+            which = "a cell"
+        else:
+            which = ("your code" if book.learners(index) else "a cell") + book.under(index)
         return NotebookValidation(
             path,
             "assignment",
             problems=(
-                "The notebook's kernel stopped while it ran (a cell may have used up the "
-                "memory, or called exit()).\nFind the cell (Kernel → Restart Kernel and Run "
-                "All Cells in JupyterLab), change it, save, and validate again.",
+                f"The notebook's kernel stopped while it ran {which} (it may have used up "
+                "the memory, or called exit()).\nChange that cell, save, and validate again.",
             ),
             cell_timeout=cell_timeout,
             seconds=time.monotonic() - start,

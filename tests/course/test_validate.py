@@ -358,11 +358,29 @@ def test_a_changed_cell_type_is_named_and_nothing_runs(tmp_path: Path) -> None:
         "A cell under Question 1: a number was a code cell and is now a markdown cell."
     )
     assert "press Esc, then Y" in problem
-    assert (
-        report.summary()
-        == "typed.ipynb was not run: fix the problem above first, then validate again."
+    assert report.summary() == (
+        "typed.ipynb could not be checked: fix the problem above, then validate again."
     )
     assert report.exit_code == 1
+
+
+def test_a_kernel_that_dies_names_the_cell(tmp_path: Path) -> None:
+    """An answer that ends the kernel (exit, or memory used up): say which, exit 1, no crash."""
+    path = _notebook(
+        tmp_path / "exits.ipynb",
+        [
+            _cell("markdown", "## Question 1 (1 mark): a number"),
+            _answer("q1-number", "import os\n\nos._exit(1)"),
+            _test("q1-number-test", "assert answer_one == 42"),
+        ],
+    )
+    report = validate_notebook(path, cell_timeout=30)
+    assert report.problems == (
+        "The notebook's kernel stopped while it ran your code under Question 1: a number (it "
+        "may have used up the memory, or called exit()).\nChange that cell, save, and validate "
+        "again.",
+    )
+    assert report.not_run and report.checks == () and report.exit_code == 1
 
 
 def test_runs_from_a_notebook_cell_and_skips_itself(tmp_path: Path) -> None:
