@@ -98,9 +98,9 @@ class CheckOutcome:
     def label(self) -> str:
         """What the learner sees next to the mark: the question and what happened."""
         if self.status == "written":
-            return f"{self.question}: written answer, graded by your tutor"
+            return f"{self.question} — written answer, graded by your tutor"
         if self.status == "unanswered":
-            return f"{self.question}: not answered yet"
+            return f"{self.question} — not answered yet"
         return self.question
 
     @property

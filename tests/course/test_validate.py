@@ -106,7 +106,7 @@ def week01(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
         runs[name] = subprocess.Popen(
             [str(CLEARLIB), "course", "validate", f"{WEEK}.ipynb", "--cell-timeout", "180"],
             cwd=folder,
-            env={**os.environ, "COLUMNS": "80"},
+            env={**os.environ, "COLUMNS": "80"},  # a narrow terminal: messages still whole
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -125,13 +125,13 @@ def test_blank_release_says_each_question_is_not_answered_yet(week01: dict) -> N
     tests, written = len(info.tests), len(info.cells) - len(info.tests)
     assert status == 1, stdout + stderr
     lines = stdout.splitlines()
-    unanswered = [ln for ln in lines if ln.endswith("]") and ": not answered yet  [" in ln]
+    unanswered = [ln for ln in lines if ln.endswith("]") and " — not answered yet  [" in ln]
     assert len(unanswered) == len(info.cells) == 9, stdout
     for cell in info.cells:
         assert any(ln.endswith(f"[{cell.grade_id}]") for ln in unanswered), cell.grade_id
     assert (
         unanswered[0]
-        == "✗ Question 1: edit and run a cell: not answered yet  [q1-first-cells-test]"
+        == "✗ Question 1: edit and run a cell — not answered yet  [q1-first-cells-test]"
     )
     assert lines[-1] == (
         f"0 of {tests} checks pass; {tests} to fix. {written} written answers not answered yet."
@@ -300,7 +300,7 @@ def test_each_outcome_in_plain_words(tmp_path: Path) -> None:
     assert report.summary() == ("1 of 6 checks pass; 5 to fix. 1 written answer not answered yet.")
     assert report.exit_code == 1 and not report.ok
     text = str(report)
-    assert "✗ Question 4: not answered: not answered yet  [q4-blank-test]" in text
+    assert "✗ Question 4: not answered — not answered yet  [q4-blank-test]" in text
     assert "replace YOUR ANSWER HERE with your answer" in text
     page = report._repr_html_()
     assert "Question 2: a long message" in page and "&quot;patients&quot;" in page
