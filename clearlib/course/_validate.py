@@ -408,7 +408,7 @@ class _Notebook:
         return _heading_before(self.cells, index)
 
     def under(self, index: int) -> str:
-        """ " under Question 3: ..." for a cell below a heading, else empty."""
+        """Words placing a cell, ``" under Question 3: ..."``; empty above the first heading."""
         heading = self.question(index)
         return f" under {heading}" if heading else ""
 
@@ -433,7 +433,7 @@ class _Notebook:
         return ""
 
 
-def _answer_error(ename: str, evalue: str, where: str, timeout: int, earlier_gap: bool) -> str:
+def _answer_error(ename: str, evalue: str, where: str, timeout: int, earlier_trouble: bool) -> str:
     if ename in _TIMED_OUT:
         text = (
             f"Your answer ran for more than {timeout} seconds and was stopped, so this check "
@@ -448,8 +448,11 @@ def _answer_error(ename: str, evalue: str, where: str, timeout: int, earlier_gap
     )
     if not text.endswith((".", "!", "?", ")")):
         text += "."
-    if ename == "NameError" and earlier_gap:
-        text += " It may use a name from an earlier answer that is not done yet."
+    if ename == "NameError" and earlier_trouble:
+        text += (
+            " It may use a name from an earlier answer that is not done yet or stopped with "
+            "an error: fix that one first."
+        )
     return text + (f"\n{where[0].upper()}{where[1:]}" if where else "")
 
 
@@ -471,7 +474,7 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
     outcomes: list[CheckOutcome] = []
     accounted: set[int] = set()
     previous = -1
-    gap = False  # an earlier question is not answered yet
+    trouble = False  # an earlier answer is not done yet, or stopped with an error
     for i, cell in enumerate(cells):
         if not utils.is_grade(cell):
             continue
@@ -485,7 +488,6 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
             err = _error(cell)
             blank = (score is not None and score == 0) or cell.source.strip() in {"", TEXT_STUB}
             if blank or (err and err[0] == "NotImplementedError"):
-                gap = True
                 outcomes.append(CheckOutcome(grade_id, question, "written", "unanswered"))
             else:
                 outcomes.append(CheckOutcome(grade_id, question, "written", "written"))
@@ -505,12 +507,13 @@ def _outcomes(nb: Any, timeout: int) -> tuple[list[CheckOutcome], list[str]]:
         if any(e[0] == "NotImplementedError" for e in answer_errors) or (
             err is not None and err[0] == "NotImplementedError"
         ):
-            gap = True
+            trouble = True
             outcomes.append(CheckOutcome(grade_id, question, "test", "unanswered"))
             continue
         if answer_errors:
             ename, evalue, trace = answer_errors[0]
-            message = _answer_error(ename, evalue, book.where(trace, span), timeout, gap)
+            message = _answer_error(ename, evalue, book.where(trace, span), timeout, trouble)
+            trouble = True
         elif err is not None:
             ename, evalue, trace = err
             if ename in _TIMED_OUT:

@@ -258,16 +258,19 @@ def _six_questions(path: Path) -> Path:
                 """,
             ),
             _test("q6-slow-test", 'assert slow_done, "slow_done should be True."'),
-            _cell("markdown", "## Question 7 (1 mark, written): explain"),
+            _cell("markdown", "## Question 7 (1 mark): builds on question 4"),
+            _answer("q7-doubled", "doubled = q4 * 2"),
+            _test("q7-doubled-test", 'assert doubled == 2, "doubled should be 2."'),
+            _cell("markdown", "## Question 8 (1 mark, written): explain"),
             _cell(
-                "markdown", "YOUR ANSWER HERE", "q7-explain", grade=True, solution=True, points=2
+                "markdown", "YOUR ANSWER HERE", "q8-explain", grade=True, solution=True, points=2
             ),
         ],
     )
 
 
 def test_each_outcome_in_plain_words(tmp_path: Path) -> None:
-    """Pass, full message, the learner's line, not answered, a timeout and a written answer."""
+    """Pass, a full message, the learner's line, not answered, a timeout, a knock-on error, a written answer."""
     report = validate_notebook(_six_questions(tmp_path / "small.ipynb"), cell_timeout=5)
     by_id = {c.grade_id: c for c in report.checks}
     assert [c.status for c in report.checks] == [
@@ -275,6 +278,7 @@ def test_each_outcome_in_plain_words(tmp_path: Path) -> None:
         "failed",
         "failed",
         "unanswered",
+        "failed",
         "failed",
         "failed",
         "unanswered",
@@ -295,9 +299,14 @@ def test_each_outcome_in_plain_words(tmp_path: Path) -> None:
     assert by_id["q6-slow-test"].message.endswith(
         "\nIt was running line 2 of your answer: time.sleep(0.05)"
     )
-    assert by_id["q7-explain"].kind == "written"
+    assert by_id["q7-doubled-test"].message == (
+        "Your answer stopped with NameError: name 'q4' is not defined. It may use a name from "
+        "an earlier answer that is not done yet or stopped with an error: fix that one first.\n"
+        "Line 1 of your answer: doubled = q4 * 2"
+    )
+    assert by_id["q8-explain"].kind == "written"
     assert report.problems == ()
-    assert report.summary() == ("1 of 6 checks pass; 5 to fix. 1 written answer not answered yet.")
+    assert report.summary() == ("1 of 7 checks pass; 6 to fix. 1 written answer not answered yet.")
     assert report.exit_code == 1 and not report.ok
     text = str(report)
     assert "✗ Question 4: not answered — not answered yet  [q4-blank-test]" in text
