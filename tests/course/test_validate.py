@@ -270,7 +270,7 @@ def _six_questions(path: Path) -> Path:
 
 
 def test_each_outcome_in_plain_words(tmp_path: Path) -> None:
-    """Pass, a full message, the learner's line, not answered, a timeout, a knock-on error, a written answer."""
+    """Each outcome: pass, full message, learner's line, unanswered, timeout, knock-on, written."""
     report = validate_notebook(_six_questions(tmp_path / "small.ipynb"), cell_timeout=5)
     by_id = {c.grade_id: c for c in report.checks}
     assert [c.status for c in report.checks] == [
