@@ -33,6 +33,7 @@ __all__ = [
     "GradedCell",
     "GradingReport",
     "LeakFreeFeedback",
+    "LearnerEdition",
     "LearnerResult",
     "Mistake",
     "MistakeOutcome",
@@ -76,10 +77,12 @@ __all__ = [
     "objectives",
     "plain_message",
     "points_possible",
+    "publish_learner_edition",
     "read_assignment",
     "read_corpus",
     "render_checks",
     "run_mistakes",
+    "scan_edition",
     "similarity_report",
     "validate_notebook",
 ]
@@ -144,6 +147,9 @@ _WHERE = {
     "TimeEstimate": "_timing",
     "estimate_assignment": "_timing",
     "estimate_lesson": "_timing",
+    "LearnerEdition": "_learner",
+    "publish_learner_edition": "_learner",
+    "scan_edition": "_learner",
 }
 
 

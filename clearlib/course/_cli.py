@@ -377,6 +377,46 @@ def similarity(
     )
 
 
+@course_app.command("publish-learner")
+def publish_learner(
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="The learner edition's folder.")],
+    through_week: Annotated[
+        int | None,
+        typer.Option(
+            "--through-week", min=1, help="Release the assignments up to this week (default all)."
+        ),
+    ] = None,
+    commit: Annotated[
+        bool,
+        typer.Option(
+            "--commit", help="Commit the build in OUT (a clone of the learners' repository)."
+        ),
+    ] = False,
+    course_dir: CourseDir = None,
+) -> None:
+    """Build the learner edition: lessons, released assignments, clearlib; no answers.
+
+    OUT gets the lessons, each assignment as nbgrader releases it, clearlib and what makes the
+    synthetic data, the learner-side Jupyter configuration (faculty tools off), the learners'
+    README, Makefile and Binder files. Every file is then searched for the source's model
+    answers and hidden tests; any found stops the build. OUT's .git and my-work/ are kept.
+
+    Examples:
+
+      clearlib course publish-learner ../clear-learners --through-week 3 --commit
+    """
+    from clearlib.course._learner import publish_learner_edition
+
+    console = stdout()
+    with expected_errors(), console.status("Releasing the assignments and checking for answers..."):
+        edition = publish_learner_edition(
+            out, course_dir=course_dir, through_week=through_week, commit=commit
+        )
+    console.print(edition.summary(), soft_wrap=True)
+    if commit:
+        console.print(f"Committed; push it: git -C {out} push")
+
+
 @course_app.command("setup-check")
 def setup_check(
     folder: Annotated[
