@@ -37,6 +37,21 @@ def test_help_lists_the_data_commands() -> None:
         assert command in result.stdout
 
 
+def test_python_dash_m_runs_the_command() -> None:
+    """`python -m clearlib` is the same command, for when .venv/bin is not on PATH."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "clearlib", "course", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "validate" in run.stdout and "setup-check" in run.stdout
+
+
 @pytest.mark.parametrize(
     ("command", "phrases"),
     [
