@@ -7,24 +7,27 @@ For each assignment, in a temporary copy of the course (the real gradebook is ne
    objectives; every test opening with a docstring; a written answer graded by hand; every
    objective of the week assessed;
 2. nbgrader makes the learner version (``generate_assignment``);
-3. the model solution (the source notebook, handed in by a pretend learner) is autograded: it
-   must earn every autograded point, within the time budget;
+3. the model solution (the source notebook, handed in by a pretend learner) is autograded
+   by the course's grader, as learners' work will be (``clearlib course grade``: sandboxed,
+   each cell within the time budget): it must earn every autograded point, within the time
+   budget, and run within the sandbox's limits;
 4. the blank learner version is autograded: it must earn none, and the grader must not crash;
 5. a half-answered version (the model's answers to every other question, the rest left blank)
    is autograded: it must earn some points but not all;
 6. feedback is generated for all three, as ``clearlib course feedback`` would return it: it
    must be written, and must not show a hidden test.
 
-Every problem is reported at once.
+Every problem is reported at once. ``keep=`` leaves the graded course behind (to open in the
+formgrader, or to carry on a tutor's week in it).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import shutil
 import tempfile
-import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ from clearlib.course._notebook import (
     GRADE_ID_PATTERN,
     LOCK_FILE,
     AssignmentInfo,
+    _config_file,
     course_config,
     ensure_nbgrader_tools,
     list_assignments,
@@ -419,106 +423,139 @@ def _check_feedback(
         report.feedback_files += len(written.files)
 
 
-def _check_by_grading(info: AssignmentInfo, root: Path, report: CheckReport) -> None:
-    from nbgrader.converters import Autograde, GenerateAssignment
+def _grading_copy(root: Path, tmp: Path) -> None:
+    """Give the temporary course the course's ``nbgrader_config.py``, re-rooted at ``tmp``.
+
+    The grader reads the file from disk, so the lines that re-root it are appended to the copy:
+    whatever the original says, the copy's folders and gradebook are in ``tmp``.
+    """
+    source = _config_file(root)
+    text = source.read_text(encoding="utf-8") if source is not None else "c = get_config()\n"
+    base = str(tmp.resolve())
+    text += (
+        "\n\n# --- added by `clearlib course check`: this temporary copy is the whole course ---\n"
+        + ("c.CourseDirectory.course_id = 'clear'\n" if source is None else "")
+        + f"c.CourseDirectory.root = {base!r}\n"
+        + f"c.CourseDirectory.db_url = {'sqlite:///' + str(Path(base) / 'gradebook.db')!r}\n"
+        + f"c.LeakFreeFeedback.source_directory = {str(Path(base) / 'source')!r}\n"
+    )
+    (tmp / "nbgrader_config.py").write_text(text, encoding="utf-8")
+
+
+def _check_by_grading(
+    info: AssignmentInfo, root: Path, report: CheckReport, tmp: Path, jobs: int
+) -> None:
+    from nbgrader.converters import GenerateAssignment
+
+    from clearlib.course._grade import grade_assignment
 
     ensure_nbgrader_tools()
     tests = info.tests
-    with tempfile.TemporaryDirectory(prefix="clear-check-") as tmp_name:
-        tmp = Path(tmp_name)
-        ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", LOCK_FILE)
-        shutil.copytree(info.folder, tmp / "source" / info.name, ignore=ignore)
-        if (root / "nbgrader_config.py").is_file():
-            shutil.copy2(root / "nbgrader_config.py", tmp / "nbgrader_config.py")
-        cfg = course_config(root, root=tmp)
-        db_url = str(cfg.CourseDirectory.db_url)
-        course_id = str(cfg.CourseDirectory.course_id or "clear")
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", LOCK_FILE)
+    shutil.copytree(info.folder, tmp / "source" / info.name, ignore=ignore)
+    _grading_copy(root, tmp)
+    cfg = course_config(tmp, root=tmp)
+    db_url = str(cfg.CourseDirectory.db_url)
+    course_id = str(cfg.CourseDirectory.course_id or "clear")
 
-        result = _run(GenerateAssignment, cfg, assignment_id=info.name)
-        release = tmp / "release" / info.name
-        if not result["success"] or not any(release.glob("*.ipynb")):
-            report.add(
-                "generate_assignment",
-                f"nbgrader could not make the learner version: {_error_tail(result)}",
-            )
-            return
-        shutil.copytree(tmp / "source" / info.name, tmp / "submitted" / MODEL / info.name)
-        shutil.copytree(release, tmp / "submitted" / BLANK / info.name)
-        answered = _half_answered(
-            tmp / "source" / info.name, release, tmp / "submitted" / HALF / info.name
+    result = _run(GenerateAssignment, cfg, assignment_id=info.name)
+    release = tmp / "release" / info.name
+    if not result["success"] or not any(release.glob("*.ipynb")):
+        report.add(
+            "generate_assignment",
+            f"nbgrader could not make the learner version: {_error_tail(result)}",
         )
+        return
+    shutil.copytree(tmp / "source" / info.name, tmp / "submitted" / MODEL / info.name)
+    shutil.copytree(release, tmp / "submitted" / BLANK / info.name)
+    answered = _half_answered(
+        tmp / "source" / info.name, release, tmp / "submitted" / HALF / info.name
+    )
 
-        started = time.perf_counter()
-        model = _run(Autograde, cfg, assignment_id=info.name, student_id=MODEL)
-        report.model_seconds = time.perf_counter() - started
-        blank = _run(Autograde, cfg, assignment_id=info.name, student_id=BLANK)
-        half = _run(Autograde, cfg, assignment_id=info.name, student_id=HALF)
+    # graded as `clearlib course grade` grades: sandboxed, each cell within the time budget
+    try:
+        graded_report = grade_assignment(
+            info.name,
+            course_dir=tmp,
+            jobs=jobs,
+            learners=[MODEL, BLANK, HALF],
+            cell_timeout=max(1, math.ceil(report.time_budget_s)),
+            progress=False,
+            force=True,
+        )
+    except ConfigError as exc:
+        report.add("grading", f"The course's grader could not run: {exc}")
+        return
+    model, blank, half = (graded_report[learner] for learner in (MODEL, BLANK, HALF))
+    report.model_seconds = model.wall_time
 
-        graded = []
-        for result, learner, label in (
-            (model, MODEL, "model solution"),
-            (blank, BLANK, "blank release"),
-            (half, HALF, "half-answered version"),
-        ):
-            if not result["success"]:
-                report.add(label, f"The grader crashed on the {label}: {_error_tail(result)}")
-            else:
-                graded.append(learner)
-        if half["success"]:
-            scores = _auto_scores(db_url, course_id, info.name, HALF)
-            report.half_points = float(
-                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
+    graded = []
+    for result_, learner, label in (
+        (model, MODEL, "model solution"),
+        (blank, BLANK, "blank release"),
+        (half, HALF, "half-answered version"),
+    ):
+        if result_.status == "failed":
+            report.add(label, f"The grader crashed on the {label}: {result_.reason}")
+        else:
+            graded.append(learner)
+    if model.status not in ("graded", "failed"):
+        report.add(
+            "model solution",
+            f"Graded as learners will be (sandboxed, each cell within {report.time_budget_s:g} "
+            f"s), the model solution {model.status.replace('_', ' ')}: {model.reason}. Make it "
+            "run within the grader's limits (no network, no files outside the assignment, "
+            "enough memory and time).",
+        )
+    if half.status != "failed":
+        scores = _auto_scores(db_url, course_id, info.name, HALF)
+        report.half_points = float(sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests))
+        if answered > 1 and report.half_points >= info.autograded_points:
+            report.add(
+                "half-answered version",
+                f"With only {answered} of the questions answered (the model's answers to "
+                "every other question), the tests still award every point: a later test "
+                "must not pass on an earlier answer alone.",
             )
-            if answered > 1 and report.half_points >= info.autograded_points:
+    _check_feedback(info, tmp, graded, report)
+
+    if model.status != "failed":
+        scores = _auto_scores(db_url, course_id, info.name, MODEL)
+        errors = _errors_by_grade_id(tmp / "autograded" / MODEL / info.name)
+        report.model_points = float(sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests))
+        for t in tests:
+            got, most = scores.get(t.grade_id) or (None, t.points)
+            if got is None or most is None or got < most:
+                why = errors.get(t.grade_id, "no error recorded")
                 report.add(
-                    "half-answered version",
-                    f"With only {answered} of the questions answered (the model's answers to "
-                    "every other question), the tests still award every point: a later test "
-                    "must not pass on an earlier answer alone.",
+                    t.grade_id,
+                    f"The model solution fails this test ({got or 0:g} of {most or 0:g} "
+                    f"points): {why}. Fix the model answer or the test.",
                 )
-        _check_feedback(info, tmp, graded, report)
-
-        if model["success"]:
-            scores = _auto_scores(db_url, course_id, info.name, MODEL)
-            errors = _errors_by_grade_id(tmp / "autograded" / MODEL / info.name)
-            report.model_points = float(
-                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
+        if report.model_seconds > report.time_budget_s:
+            report.add(
+                "time",
+                f"Grading the model solution took {report.model_seconds:.0f} s; the budget "
+                f"is {report.time_budget_s:g} s. Make the slow cells faster (load only the "
+                "tables you need: clearlib.load_pcn(tables=[...])).",
             )
-            for t in tests:
-                got, most = scores.get(t.grade_id) or (None, t.points)
-                if got is None or most is None or got < most:
-                    why = errors.get(t.grade_id, "no error recorded")
-                    report.add(
-                        t.grade_id,
-                        f"The model solution fails this test ({got or 0:g} of {most or 0:g} "
-                        f"points): {why}. Fix the model answer or the test.",
-                    )
-            if report.model_seconds > report.time_budget_s:
+    if blank.status != "failed":
+        scores = _auto_scores(db_url, course_id, info.name, BLANK)
+        report.blank_points = float(sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests))
+        for t in tests:
+            got = (scores.get(t.grade_id) or (None, None))[0]
+            if got is None:
                 report.add(
-                    "time",
-                    f"Grading the model solution took {report.model_seconds:.0f} s; the budget "
-                    f"is {report.time_budget_s:g} s. Make the slow cells faster (load only the "
-                    "tables you need: clearlib.load_pcn(tables=[...])).",
+                    t.grade_id,
+                    "The grader recorded no score for this test on the blank release.",
                 )
-        if blank["success"]:
-            scores = _auto_scores(db_url, course_id, info.name, BLANK)
-            report.blank_points = float(
-                sum((scores.get(t.grade_id) or (0, 0))[0] or 0 for t in tests)
-            )
-            for t in tests:
-                got = (scores.get(t.grade_id) or (None, None))[0]
-                if got is None:
-                    report.add(
-                        t.grade_id,
-                        "The grader recorded no score for this test on the blank release.",
-                    )
-                elif got > 0:
-                    report.add(
-                        t.grade_id,
-                        f"The blank release passes this test ({got:g} points without an "
-                        "answer). A test must fail while the answer cell is blank: check the "
-                        "answer's value, not only that a cell ran.",
-                    )
+            elif got > 0:
+                report.add(
+                    t.grade_id,
+                    f"The blank release passes this test ({got:g} points without an "
+                    "answer). A test must fail while the answer cell is blank: check the "
+                    "answer's value, not only that a cell ran.",
+                )
 
 
 def generate_release(name: str, out: str | Path, *, course_dir: str | Path | None = None) -> Path:
@@ -577,6 +614,8 @@ def check_assignment(
     time_budget_s: float = 60,
     update_lock: bool = False,
     execute: bool = True,
+    jobs: int = 2,
+    keep: str | Path | None = None,
 ) -> CheckReport:
     """Prove one assignment: static checks, then grade the model solution and the blank release.
 
@@ -593,6 +632,15 @@ def check_assignment(
     execute : bool, default True
         Also make the learner version and autograde the model and blank versions. False runs
         only the quick checks of the notebook itself (a few seconds, while authoring).
+    jobs : int, default 2
+        Grading workers, as ``clearlib course grade --jobs``: the three versions are graded
+        by the course's grader (sandboxed, each cell within the time budget), as learners'
+        work will be.
+    keep : path, optional
+        Leave the graded course in this folder (new, or empty) instead of a temporary one
+        that is removed: its ``nbgrader_config.py``, ``source/``, the learner version in
+        ``release/``, the three versions in ``submitted/`` and ``autograded/``, their
+        feedback and ``gradebook.db``, to open in the formgrader or to grade more work in.
 
     Returns
     -------
@@ -603,7 +651,8 @@ def check_assignment(
     ------
     ConfigError
         If the course's ``nbgrader_config.py`` cannot be loaded (nbgrader would run without
-        it, with nbgrader's own feedback that shows hidden tests).
+        it, with nbgrader's own feedback that shows hidden tests), or ``keep`` is a folder
+        that is not empty.
 
     Examples
     --------
@@ -613,6 +662,14 @@ def check_assignment(
     """
     if time_budget_s <= 0:
         raise ConfigError(f"time_budget_s must be more than 0 seconds; it is {time_budget_s}.")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs must be a whole number of workers, at least 1; it is {jobs!r}.")
+    kept = None if keep is None else Path(keep).expanduser().resolve()
+    if kept is not None and kept.exists() and (not kept.is_dir() or any(kept.iterdir())):
+        raise ConfigError(
+            f"keep must be a new or empty folder for the graded course; {kept} is not empty. "
+            "Choose another folder, or remove this one."
+        )
     root = _course_dir(course_dir)
     course_config(root)  # a broken nbgrader_config.py stops everything: nbgrader would ignore it
     report = CheckReport(name, time_budget_s=float(time_budget_s))
@@ -625,8 +682,12 @@ def check_assignment(
     report.manual_points = info.max_points - info.autograded_points
     _check_static(info, report)
     _check_lock(info, report, update_lock)
-    if execute:
-        _check_by_grading(info, root, report)
+    if execute and kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        _check_by_grading(info, root, report, kept, jobs)
+    elif execute:
+        with tempfile.TemporaryDirectory(prefix="clear-check-") as tmp:
+            _check_by_grading(info, root, report, Path(tmp), jobs)
     else:
         report.notes.append("Not graded (static checks only): run without --static before release.")
     return report
@@ -639,6 +700,7 @@ def check_course(
     time_budget_s: float = 60,
     update_lock: bool = False,
     execute: bool = True,
+    jobs: int = 2,
 ) -> list[CheckReport]:
     """Check several assignments (default: every one in ``<course>/source/``).
 
@@ -657,6 +719,7 @@ def check_course(
             time_budget_s=time_budget_s,
             update_lock=update_lock,
             execute=execute,
+            jobs=jobs,
         )
         for n in chosen
     ]

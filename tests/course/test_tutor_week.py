@@ -1,10 +1,12 @@
-"""A tutor's whole week on real assignments: release, collect, grade, grade by hand, feedback,
-export, and grading again, with three learners.
+"""A tutor's whole week from a new course: release, collect, grade, grade by hand, feedback,
+export, and grading again, with three learners whose work is all new.
 
 ``model`` hands in the model answers, ``blank`` the learner version untouched, ``wrong`` the
-model with one answer changed to a wrong value (tests/course/fixtures/_tutor_week.py). Weeks
-01, 02 and 11 run here (a first week with a chart, a table week, the last modelling week);
-``python benchmarks/bench_grading.py --week`` runs every assignment and times it.
+model with one answer changed to a wrong value (tests/course/fixtures/_tutor_week.py). The
+assignment is the small one of tests/course/fixtures_check (its kernels start in a second).
+The week of every real assignment runs in tests/course/test_assignments.py, in the course
+that ``clearlib course check`` graded; ``python benchmarks/bench_grading.py`` times the week
+for 40 learners.
 """
 
 from __future__ import annotations
@@ -23,24 +25,21 @@ import _tutor_week as week
 from clearlib.course import export_grades, generate_feedback, grade_assignment, read_assignment
 from clearlib.course._export import PendingGradesError
 
-WEEKS = ["01-getting-started", "02-working-with-tables", "11-modelling-redesign"]
+SOURCE = Path(__file__).parent / "fixtures_check" / "source"
+ASSIGNMENT = "01-tiny-list-sizes"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", WEEKS)
-def test_the_tutors_week(assignment: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_the_tutors_week_from_a_new_course(tmp_path: Path) -> None:
     """Scores, pending hand grades, feedback and the Blackboard file are right at every step."""
-    request.getfixturevalue("default_pcn")  # the dataset exists before the kernels need it
-    info = read_assignment(assignment)
+    assignment = ASSIGNMENT
+    info = read_assignment(assignment, course=SOURCE.parent)
     total, autograded = info.max_points, info.autograded_points
     by_hand = total - autograded
-    course = week.release(tmp_path / "course", assignment)
-    wrong_nb, wrong_answer = week.wrong_notebook(
-        course / "source" / assignment / f"{assignment}.ipynb"
-    )
-    del wrong_nb
+    course = week.release(tmp_path / "course", assignment, SOURCE)
+    assert (course / "release" / assignment / f"{assignment}.ipynb").is_file()
     week.collect(course, assignment, week.submissions(course, assignment))
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["blank", "model", "wrong"]
+    wrong_answer = week.wrong_notebook(course / "source" / assignment / f"{assignment}.ipynb")[1]
 
     # grade: the model earns every autograded point, the blank none, the wrong fewer (the
     # spoiled question's test fails)
@@ -60,6 +59,7 @@ def test_the_tutors_week(assignment: str, tmp_path: Path, request: pytest.Fixtur
     assert graded
     pages = generate_feedback(assignment, course_dir=course)
     text = {p.parts[-3]: p.read_text(encoding="utf-8") for p in pages.files}
+    assert sorted(text) == ["blank", "model", "wrong"]
     assert f"Score: {total:g} / {total:g}" in text["model"]
     assert "Score so far:" in text["wrong"] and "pending / " in text["wrong"]
     assert "Not yet" in text["wrong"]
