@@ -1,33 +1,31 @@
-"""Grading speed: serial ``nbgrader autograde`` against ``grade_assignment(jobs=2)``.
+"""The tutor's week for 40 learners: ``--jobs 2`` against ``--jobs 1`` in the same run.
 
-``python benchmarks/bench_grading.py [--n 40] [--jobs 2] [--assignment NAME] [--week]``
+``python benchmarks/bench_grading.py [--learners 40] [--assignment 02-working-with-tables]
+[--jobs 2] [--against-nbgrader] [--week]``
 
-Builds a throw-away copy of the course with ``--n`` generated submissions of one assignment
-(``course/source/01-getting-started`` when it exists, else the test fixture assignment) in a
-realistic mix: correct, partly answered, blank, a runtime error, a syntax error. Then, in the
-same run and on separate copies of that course:
+For ``--learners`` learners of one assignment (``course/source/02-working-with-tables`` by
+default), a mix of ``model`` (the model answers: half of them), ``wrong`` (the model with one
+answer made wrong: a quarter) and ``blank`` (the learner version untouched: a quarter), the
+tutor's whole week runs twice, each time on a new course, first with ``--jobs`` workers, then
+with one: release (``nbgrader generate_assignment``), collect (a Blackboard download through
+``nbgrader zip_collect``), grade (``clearlib.course.grade_assignment``), grade every written
+answer by hand (nbgrader's Gradebook API, as the formgrader writes), feedback, export. It
+prints the wall time of each step and of the week, the load average beside each, and the
+speed-up of ``--jobs`` over one job (week and grading step).
 
-1. plain serial ``nbgrader autograde ASSIGNMENT --force``;
-2. ``clearlib.course.grade_assignment(ASSIGNMENT, jobs=...)`` (sandboxed, parallel);
-3. the floor: starting and stopping one plain kernel per notebook, one after another (what no
-   grader of one kernel per notebook can avoid), and that time divided by the jobs.
-
-Prints the times, the speed-up, the floor, where the parallel time went (per learner, from the
-report) and whether both runs recorded the same grades. Then, in the same run:
-
-4. ``grade_assignment(jobs=1)`` on another copy: the speed-up of ``--jobs`` over one job;
-5. the tutor's whole week for the ``--n`` learners of that assignment, on a new course, each
-   step timed: release, collect (a Blackboard download through ``nbgrader zip_collect``),
-   grade (``--jobs``), grade every written answer by hand (nbgrader's Gradebook API), feedback,
-   export.
-
-With ``--week``, also the week of ``tests/course/test_tutor_week.py`` (a model, a blank and a
-wrong learner) over every assignment in ``course/source/``, one line each. Asserts nothing.
+With ``--against-nbgrader``, also: ``--n`` generated submissions (correct, partly answered,
+blank, a runtime error, a syntax error) graded by plain serial ``nbgrader autograde``, by
+``grade_assignment(jobs=...)`` and by ``grade_assignment(jobs=1)``, with the floor (starting
+and stopping one plain kernel per notebook) and whether the grades agree. With ``--week``,
+also the week of three learners (model, blank, wrong) for every assignment in
+``course/source/``, one line each. The machine may be busy: read the load averages with the
+times. Asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -47,6 +45,7 @@ import _grading_course as gc  # noqa: E402
 import _tutor_week as week  # noqa: E402
 
 REAL = "01-getting-started"
+WEEK = "02-working-with-tables"
 MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n?", re.MULTILINE)
 
 
@@ -204,93 +203,134 @@ def _every_week(tmp: Path, jobs: int) -> None:
             print(f"  {assignment:<28} FAILED: {type(exc).__name__}: {str(exc)[:300]}")
 
 
+def _load() -> str:
+    """The load averages (1, 5, 15 minutes) as text."""
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _learners(tmp: Path, assignment: str, n: int) -> tuple[dict, dict[str, int]]:
+    """``n`` learners' notebooks: half ``model``, a quarter ``wrong``, a quarter ``blank``."""
+    source = REPO / "course" / "source" / assignment / f"{assignment}.ipynb"
+    course = week.release(tmp / "learner-versions", assignment)
+    versions = {
+        "model": nbformat.read(source, 4),
+        "wrong": week.wrong_notebook(source)[0],
+        "blank": nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4),
+    }
+    kinds = ["model", "wrong", "model", "blank"]
+    chosen = {f"learner{i:03d}": kinds[i % len(kinds)] for i in range(n)}
+    counts = {k: list(chosen.values()).count(k) for k in versions}
+    return {learner: versions[kind] for learner, kind in chosen.items()}, counts
+
+
+def _compare_jobs(tmp: Path, assignment: str, n: int, jobs: int, timeout: int) -> None:
+    """The whole week of ``n`` learners with ``jobs`` workers, then with one; the speed-up."""
+    notebooks, counts = _learners(tmp, assignment, n)
+    print(f"The tutor's week: {assignment}, {n} learners {counts}, {os.cpu_count()} cores")
+    steps = ["release", "collect", "grade", "by hand", "feedback", "export"]
+    print(f"  {'jobs':>4}  " + "".join(f"{s:>10}" for s in steps) + f"{'week':>10}   load")
+    totals: dict[int, tuple[float, dict]] = {}
+    for j in dict.fromkeys([jobs, 1]):
+        before = _load()
+        start = time.perf_counter()
+        clock = _whole_week(tmp / f"week-jobs{j}", assignment, notebooks, j, timeout)
+        total = time.perf_counter() - start
+        totals[j] = (total, clock)
+        row = "".join(f"{clock.get(s, 0.0):9.1f}s" for s in steps)
+        print(f"  {j:>4}  {row}{total:9.1f}s   before: {before}; after: {_load()}", flush=True)
+    if jobs != 1:
+        (t_n, c_n), (t_1, c_1) = totals[jobs], totals[1]
+        print(
+            f"  speed-up of --jobs {jobs} over --jobs 1: week {t_1 / t_n:.2f}x "
+            f"({t_1:.0f} s / {t_n:.0f} s), grading step {c_1['grade'] / c_n['grade']:.2f}x"
+        )
+
+
+def _against_nbgrader(tmp: Path, args: argparse.Namespace) -> None:
+    """Serial nbgrader autograde against grade_assignment(jobs=...) and (jobs=1)."""
+    from clearlib.course._grade import grade_assignment
+
+    template, assignment = _release_course(tmp / "template", args.assignment)
+    config = template / "nbgrader_config.py"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"\nc.Execute.timeout = {args.cell_timeout}\n"
+        + "c.OverwriteCells.add_missing_cells = True\n",
+        encoding="utf-8",
+    )
+    mix = _make_submissions(template, assignment, args.n)
+    serial = gc.copy_course(template, tmp / "serial")
+    parallel = gc.copy_course(template, tmp / "parallel")
+    where = "course/source/" if assignment == REAL or args.assignment else "test fixture "
+    print(f"Assignment: {assignment} ({where}{assignment}); {args.n} submissions: {mix}")
+
+    start = time.perf_counter()
+    done = gc.serial_autograde(serial, assignment)
+    t_serial = time.perf_counter() - start
+    print(f"serial nbgrader autograde:      {t_serial:7.1f} s  (exit {done.returncode})")
+
+    start = time.perf_counter()
+    report = grade_assignment(
+        assignment,
+        course_dir=parallel,
+        jobs=args.jobs,
+        cell_timeout=args.cell_timeout,
+        progress=False,
+    )
+    t_parallel = time.perf_counter() - start
+    print(f"grade_assignment(jobs={args.jobs}):        {t_parallel:7.1f} s")
+
+    t_floor = _floor(args.n)
+    per = [r.wall_time for r in report]
+    same = gc.gradebook_grades(serial, assignment) == gc.gradebook_grades(parallel, assignment)
+    print(
+        f"floor, {args.n} kernels started and stopped: {t_floor:7.1f} s serially, "
+        f"{t_floor / args.jobs:.1f} s over {args.jobs} jobs"
+    )
+    print(f"speed-up over serial nbgrader:  {t_serial / t_parallel:7.2f}x")
+    print(f"parallel time above the floor:  {t_parallel - t_floor / args.jobs:7.1f} s")
+    print(
+        f"per submission in a worker:     median {statistics.median(per):.2f} s, "
+        f"max {max(per):.2f} s; sum {sum(per):.1f} s = {sum(per) / t_parallel:.2f} "
+        "workers busy on average"
+    )
+    print(f"statuses: { ({k: v for k, v in report.counts().items() if v}) }")
+    print(f"same grades as serial nbgrader: {'yes' if same else 'NO'}")
+
+    one = gc.copy_course(template, tmp / "one-job")
+    start = time.perf_counter()
+    grade_assignment(
+        assignment, course_dir=one, jobs=1, cell_timeout=args.cell_timeout, progress=False
+    )
+    t_one = time.perf_counter() - start
+    print(f"grade_assignment(jobs=1):        {t_one:7.1f} s")
+    print(f"speed-up of jobs={args.jobs} over jobs=1: {t_one / t_parallel:7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=40, help="submissions (default 40)")
+    parser.add_argument("--learners", type=int, default=40, help="learners (default 40)")
     parser.add_argument("--jobs", type=int, default=2, help="grade_assignment jobs (default 2)")
-    parser.add_argument("--assignment", default=None, help=f"course assignment (default {REAL})")
-    parser.add_argument("--cell-timeout", type=int, default=60, help="per-cell limit, both runs")
+    parser.add_argument("--assignment", default=None, help=f"course assignment (default {WEEK})")
+    parser.add_argument("--cell-timeout", type=int, default=60, help="per-cell limit, all runs")
+    parser.add_argument(
+        "--against-nbgrader",
+        action="store_true",
+        help="also serial nbgrader autograde against grade_assignment, --n submissions",
+    )
+    parser.add_argument("--n", type=int, default=40, help="--against-nbgrader submissions")
     parser.add_argument(
         "--week", action="store_true", help="also the 3-learner week of every assignment"
     )
     args = parser.parse_args()
 
-    from clearlib.course._grade import grade_assignment
-
-    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        template, assignment = _release_course(Path(tmp) / "template", args.assignment)
-        config = template / "nbgrader_config.py"
-        config.write_text(
-            config.read_text(encoding="utf-8")
-            + f"\nc.Execute.timeout = {args.cell_timeout}\n"
-            + "c.OverwriteCells.add_missing_cells = True\n",
-            encoding="utf-8",
-        )
-        mix = _make_submissions(template, assignment, args.n)
-        serial = gc.copy_course(template, Path(tmp) / "serial")
-        parallel = gc.copy_course(template, Path(tmp) / "parallel")
-        where = "course/source/" if assignment == REAL or args.assignment else "test fixture "
-        print(f"Assignment: {assignment} ({where}{assignment}); {args.n} submissions: {mix}")
-
-        start = time.perf_counter()
-        done = gc.serial_autograde(serial, assignment)
-        t_serial = time.perf_counter() - start
-        print(f"serial nbgrader autograde:      {t_serial:7.1f} s  (exit {done.returncode})")
-
-        start = time.perf_counter()
-        report = grade_assignment(
-            assignment,
-            course_dir=parallel,
-            jobs=args.jobs,
-            cell_timeout=args.cell_timeout,
-            progress=False,
-        )
-        t_parallel = time.perf_counter() - start
-        print(f"grade_assignment(jobs={args.jobs}):        {t_parallel:7.1f} s")
-
-        t_floor = _floor(args.n)
-        per = [r.wall_time for r in report]
-        same = gc.gradebook_grades(serial, assignment) == gc.gradebook_grades(parallel, assignment)
-        print(
-            f"floor, {args.n} kernels started and stopped: {t_floor:7.1f} s serially, "
-            f"{t_floor / args.jobs:.1f} s over {args.jobs} jobs"
-        )
-        print(f"speed-up over serial nbgrader:  {t_serial / t_parallel:7.2f}x")
-        print(f"parallel time above the floor:  {t_parallel - t_floor / args.jobs:7.1f} s")
-        print(
-            f"per submission in a worker:     median {statistics.median(per):.2f} s, "
-            f"max {max(per):.2f} s; sum {sum(per):.1f} s = {sum(per) / t_parallel:.2f} "
-            "workers busy on average"
-        )
-        print(f"statuses: { ({k: v for k, v in report.counts().items() if v}) }")
-        print(f"same grades as serial nbgrader: {'yes' if same else 'NO'}")
-
-        one = gc.copy_course(template, Path(tmp) / "one-job")
-        start = time.perf_counter()
-        grade_assignment(
-            assignment, course_dir=one, jobs=1, cell_timeout=args.cell_timeout, progress=False
-        )
-        t_one = time.perf_counter() - start
-        print(f"grade_assignment(jobs=1):        {t_one:7.1f} s")
-        print(f"speed-up of jobs={args.jobs} over jobs=1: {t_one / t_parallel:7.2f}x")
-
-        if assignment != gc.ASSIGNMENT:
-            start = time.perf_counter()
-            clock = _whole_week(
-                Path(tmp) / "week",
-                assignment,
-                _generated(template, assignment),
-                args.jobs,
-                args.cell_timeout,
-            )
-            t_week = time.perf_counter() - start
-            steps = ", ".join(f"{k} {v:.1f} s" for k, v in clock.items())
-            print(
-                f"the tutor's whole week, {args.n} learners, jobs={args.jobs}: {t_week:7.1f} s "
-                f"({steps})"
-            )
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
+        tmp = Path(name)
+        _compare_jobs(tmp, args.assignment or WEEK, args.learners, args.jobs, args.cell_timeout)
+        if args.against_nbgrader:
+            _against_nbgrader(tmp / "against-nbgrader", args)
         if args.week:
-            _every_week(Path(tmp), args.jobs)
+            _every_week(tmp / "every-week", args.jobs)
 
 
 if __name__ == "__main__":
