@@ -1,0 +1,183 @@
+"""Week 07 checks (risk stratification): the usual mistakes the other checks let through.
+
+Each check takes a learner's answer (and their own functions and earlier answers) and fails
+with a message naming the mistake when the answer is what that mistake gives, recomputed here
+from ``pcn``: the palliative care register counted, DNAs counted, all history instead of the
+365 days before, the index date ignored, the outcome window open or on the wrong side, a
+top-k list rounded down, sensitivity over the wrong people, a group's share of the list. None
+of them works out the right answer; the hidden tests in the assignment do that.
+
+Examples
+--------
+>>> shares_of_each_group({"by_sex": __import__("pandas").DataFrame(
+...     {"share_in_top2": [0.6, 0.4]}, index=["F", "M"])})
+Traceback (most recent call last):
+AssertionError: by_sex: share_in_top2 adds up to 1 over the groups, so it is each group's share of the list. It should be the share of the group on the list: people flagged in the group / people in the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "features_from_before",
+    "flags_rounded_up",
+    "outcome_window",
+    "sensitivity_among_scored",
+    "shares_of_each_group",
+    "uses_its_index_date",
+]
+
+_DAY = pd.Timedelta(days=1)
+
+
+def _fail(message: str) -> None:
+    raise AssertionError(message)
+
+
+def _same(a: Any, b: Any) -> bool:
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return x.shape == y.shape and bool(np.allclose(x, y))
+
+
+def _in(index: pd.Index, ids: Any) -> np.ndarray:
+    """True for each label of ``index`` among ``ids`` (a set lookup: fast on text ids)."""
+    wanted = set(ids)
+    return np.fromiter((label in wanted for label in index), dtype=bool, count=len(index))
+
+
+def _count(rows: pd.DataFrame, index: pd.Index) -> pd.Series:
+    return rows.groupby("patient_id").size().reindex(index, fill_value=0)
+
+
+def features_from_before(X: pd.DataFrame, pcn: Any, index_date: Any) -> None:
+    """Check ``X``'s counts against the usual slips: the palliative care register counted as a
+    condition, DNAs and cancellations counted, all history instead of the 365 days before."""
+    when = pd.Timestamp(index_date)
+    start = when - 365 * _DAY
+    c, a = pcn.conditions, pcn.appointments
+    before = c[c["diagnosed_on"] < when]
+    if (before["condition"] == "PC").any() and _same(X["ltc_count"], _count(before, X.index)):
+        _fail(
+            'ltc_count counts the palliative care register too: leave out condition "PC" (a '
+            "stage of care, not a long-term condition)."
+        )
+    window = a[(a["start"] >= start) & (a["start"] < when)]
+    if (window["status"] != "attended").any() and _same(
+        X["appointments_12m"], _count(window, X.index)
+    ):
+        _fail('appointments_12m counts DNAs and cancellations too: count status "attended" only.')
+    ever = a[(a["start"] < when) & (a["status"] == "attended")]
+    if (ever["start"] < start).any() and _same(X["appointments_12m"], _count(ever, X.index)):
+        _fail(
+            "appointments_12m counts every attended appointment before the index date: count only "
+            "the 365 days before it (index_date - 365 days <= start < index_date)."
+        )
+
+
+def uses_its_index_date(
+    builder: Callable[[Any, Any], Any],
+    name: str,
+    pcn: Any,
+    adults_on: Callable[[pd.DataFrame, Any], pd.DataFrame],
+    other_date: str = "2025-10-01",
+) -> Any:
+    """Call ``builder(pcn, other_date)`` and check it describes the adults on that date (the
+    ``index_date`` argument is used, not ``INDEX_DATE``). Returns what the builder gave."""
+    when = pd.Timestamp(other_date)
+    out = builder(pcn, when)
+    if not out.index.equals(adults_on(pcn.patients, when).index):
+        _fail(
+            f"{name}(pcn, {when:%d %B %Y}) should describe the adults on the list on that date: "
+            "use the index_date argument inside the function, not INDEX_DATE."
+        )
+    return out
+
+
+def outcome_window(
+    make_outcome: Callable[[Any, Any], Any],
+    y: pd.Series,
+    pcn: Any,
+    index_date: Any,
+    adults_on: Callable[[pd.DataFrame, Any], pd.DataFrame],
+) -> None:
+    """Check the outcome against the usual slips: every kind of hospital event, admissions
+    before the index date, and a window with no end (tried on 1 January 2025)."""
+    when = pd.Timestamp(index_date)
+    e = pcn.hospital_events
+    emergency = e[e["type"] == "emergency_admission"]
+    in_year = e[(e["start"] >= when) & (e["start"] < when + 365 * _DAY)]
+    flags = np.asarray(y, dtype=bool)
+    if (in_year["type"] != "emergency_admission").any() and np.array_equal(
+        flags, _in(y.index, in_year["patient_id"])
+    ):
+        _fail(
+            "y counts every kind of hospital event (A&E, elective, outpatient): the outcome is "
+            'type "emergency_admission" only.'
+        )
+    if np.array_equal(flags, _in(y.index, emergency.loc[emergency["start"] < when, "patient_id"])):
+        _fail(
+            "y uses admissions BEFORE the index date: those are history (a feature); the outcome "
+            "is in the 365 days from it."
+        )
+    early = pd.Timestamp("2025-01-01")
+    y2 = uses_its_index_date(make_outcome, "make_outcome", pcn, adults_on, "2025-01-01")
+    later = emergency.loc[emergency["start"] >= early + 365 * _DAY, "patient_id"]
+    open_ended = _in(y2.index, emergency.loc[emergency["start"] >= early, "patient_id"])
+    if len(later) and np.array_equal(np.asarray(y2, dtype=bool), open_ended):
+        _fail(
+            "The outcome window should end 365 days after index_date: with an index date of "
+            "1 January 2025 your outcome also counts admissions in 2026."
+        )
+
+
+def flags_rounded_up(captures: Mapping[float, Mapping[str, Any]], n_scored: int) -> None:
+    """Check each list flags ``ceil(fraction x people scored)``, rounded up, not down.
+
+    Examples
+    --------
+    >>> flags_rounded_up({0.02: {"flagged": 3}}, 101)
+    >>> flags_rounded_up({0.02: {"flagged": 2}}, 101)
+    Traceback (most recent call last):
+    AssertionError: top 2% flags 2 people; 2% of the 101 scored is 2.02, rounded up to 3: int(np.ceil(fraction * len(risk))).
+    """
+    for fraction, got in captures.items():
+        want = int(np.ceil(fraction * n_scored))
+        if int(got["flagged"]) != want:
+            _fail(
+                f"top {fraction:.0%} flags {int(got['flagged']):,} people; {fraction:.0%} of the "
+                f"{n_scored:,} scored is {fraction * n_scored:,.2f}, rounded up to {want:,}: "
+                "int(np.ceil(fraction * len(risk)))."
+            )
+
+
+def sensitivity_among_scored(
+    captures: Mapping[float, Mapping[str, Any]], y: pd.Series, risk: pd.Series
+) -> None:
+    """Check sensitivity divides by the admitted people among those scored, not everyone
+    admitted in the PCN."""
+    everyone, scored = int(np.asarray(y, dtype=bool).sum()), int(y.loc[risk.index].sum())
+    for fraction, got in captures.items():
+        tp = int(got["true_positives"])
+        if everyone != scored and abs(float(got["sensitivity"]) - tp / everyone) < 1e-9:
+            _fail(
+                f"top {fraction:.0%}: sensitivity divides by everyone admitted in the PCN; divide "
+                "by the admitted people among those scored (admitted.sum())."
+            )
+
+
+def shares_of_each_group(tables: Mapping[str, pd.DataFrame]) -> None:
+    """Check ``share_in_top2`` is the share of each group on the list, not each group's share of
+    the list (which adds up to 1 over the groups)."""
+    for name, table in tables.items():
+        shares = table["share_in_top2"].to_numpy(dtype=float)
+        if len(shares) > 1 and abs(shares.sum() - 1) < 1e-6:
+            _fail(
+                f"{name}: share_in_top2 adds up to 1 over the groups, so it is each group's share "
+                "of the list. It should be the share of the group on the list: people flagged in "
+                "the group / people in the group."
+            )
