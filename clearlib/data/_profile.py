@@ -163,6 +163,160 @@ def efi_category(counts: pd.Series) -> pd.Series:
     return pd.cut(counts, [-1, 4, 8, 13, 36], labels=["fit", "mild", "moderate", "severe"])
 
 
+_AGE_BANDS = (-1, 4.999, 14.999, 44.999, 64.999, 74.999, 84.999, 200)
+_AGE_LABELS = ("0-4", "5-14", "15-44", "45-64", "65-74", "75-84", "85+")
+
+
+def person_years_each(pts: pd.DataFrame, P: dict[str, Any], extract: pd.Timestamp) -> pd.Series:
+    """Each patient's registered years in the window (0 for none)."""
+    start = pd.Timestamp(P["window"]["start"])
+    lo = pts["registered_on"].where(pts["registered_on"] > start, start)
+    hi = pts[["died_on", "deregistered_on"]].min(axis=1).fillna(extract).clip(upper=extract)
+    return ((hi - lo).dt.days.clip(lower=0) + 1) / 365.25
+
+
+def _age_bands(pts: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
+    return pd.cut(_age_at(pts, when), list(_AGE_BANDS), labels=list(_AGE_LABELS))
+
+
+def _appointments_by_age(r: _Rows, P, pts, booked, years, extract) -> None:
+    """Booked appointments per person-year by age band (ages at the extract date), and by sex."""
+    cfg = P["appointments"].get("by_age")
+    if not cfg:  # a dataset made from a spec without these targets
+        return
+    band = _age_bands(pts, extract)
+    n = booked.groupby("patient_id", observed=True).size().reindex(pts.index, fill_value=0)
+    py = years.groupby(band, observed=False).sum()
+    rate = n.groupby(band, observed=False).sum() / py
+    ref = rate["15-44"]
+    tol = cfg["tolerance_relative"]
+    src = cfg["source"] + " Sizes: " + cfg["assumption"]
+    for label, target in cfg["rate_ratio_to_15_44"].items():
+        r.add(
+            "Appointments by age and sex",
+            f"rate at {label} / rate at 15-44",
+            target,
+            rate[label] / ref,
+            rel=tol,
+            source=src,
+            unit="x",
+        )
+    young = band == "15-44"
+    by_sex = (
+        n[young].groupby(pts.loc[young, "sex"], observed=True).sum()
+        / years[young].groupby(pts.loc[young, "sex"], observed=True).sum()
+    )
+    r.add(
+        "Appointments by age and sex",
+        "women / men at 15-44",
+        cfg["female_to_male_15_44"],
+        by_sex.get("F", np.nan) / by_sex.get("M", np.nan),
+        rel=tol,
+        source=src,
+        unit="x",
+    )
+    others = [x for x in _AGE_LABELS if x not in ("0-4", "85+")]
+    highest = bool(rate["0-4"] > rate[["5-14", "15-44", "45-64"]].max()) and bool(
+        rate["85+"] > rate[others].max()
+    )
+    r.add(
+        "Appointments by age and sex",
+        "highest under 65 at 0-4, highest overall at 85+",
+        "yes",
+        float(highest),
+        within=highest,
+        tolerance="shape",
+        source=cfg["source"],
+    )
+    r.rows[-1]["observed"] = "yes" if highest else "no"
+
+
+def _mortality(r: _Rows, P, pts, extract) -> None:
+    """Deaths per person-year on the list: overall, by sex, and by older age band."""
+    cfg = P["mortality"]
+    if "crude_deaths_per_1000" not in cfg:
+        return
+    years = person_years_each(pts, P, extract)
+    start = pd.Timestamp(P["window"]["start"])
+    died = pts["died_on"].notna() & (pts["died_on"] >= start) & (pts["died_on"] <= extract)
+    tol = cfg["tolerance"]
+    src = cfg["targets_source"]
+    r.add(
+        "Deaths",
+        "deaths per 1,000 person-years (crude)",
+        cfg["crude_deaths_per_1000"],
+        1000 * died.sum() / years.sum(),
+        rel=tol["crude_relative"],
+        source=src,
+    )
+    r.add(
+        "Deaths",
+        "share of deaths that are men",
+        cfg["male_share_of_deaths"],
+        (pts.loc[died, "sex"] == "M").mean(),
+        points=tol["male_share_points"],
+        source=src,
+        unit="%",
+    )
+    # by age at the window's start, against the life-table knots the spec approximates
+    age0 = _age_at(pts, start).clip(lower=0)
+    knots_x = np.asarray(cfg["knots_age"], dtype=float)
+    q = np.exp(np.interp(age0, knots_x, np.log(np.asarray(cfg["knots_annual_prob"]))))
+    band = pd.cut(age0, [64.999, 74.999, 84.999, 200], labels=["65-74", "75-84", "85+"])
+    for label in ("65-74", "75-84", "85+"):
+        sel = band == label
+        expected = float((q[sel.to_numpy()] * years[sel]).sum() / years[sel].sum())
+        r.add(
+            "Deaths",
+            f"deaths per person-year at {label} (age at the window's start)",
+            expected,
+            died[sel].sum() / years[sel].sum(),
+            rel=tol["by_age_relative"],
+            source=cfg["assumption"],
+            unit="%",
+        )
+
+
+def _care_homes(r: _Rows, P, reg, age) -> None:
+    """Care-home residents on the list at the extract date."""
+    h = P["households"]
+    if "care_home_share_65_plus" not in h:
+        return
+    tol = h["care_home_tolerance"]
+    src = h["care_home_source"]
+    old = age >= 65
+    res = reg["care_home_resident"].astype(bool)
+    r.add(
+        "Care homes",
+        "share of people 65+ living in a care home",
+        h["care_home_share_65_plus"],
+        (res & old).sum() / max(old.sum(), 1),
+        points=tol["share_65_plus_points"],
+        source=src,
+        unit="%",
+    )
+    residents = res & old
+    if residents.sum():
+        r.add(
+            "Care homes",
+            f"share of residents 65+ aged 85+ ({int(residents.sum())} residents)",
+            h["care_home_85_plus_share"],
+            (age[residents] >= 85).mean(),
+            points=tol["age_85_plus_points"],
+            source=src,
+            unit="%",
+        )
+        r.add(
+            "Care homes",
+            "share of residents 65+ who are women",
+            h["care_home_female_share"],
+            (reg.loc[residents, "sex"] == "F").mean(),
+            points=tol["female_points"],
+            source=src,
+            unit="%",
+        )
+
+
 def profile(data: Any, spec: Any = None) -> RealismProfile:
     """Measure a dataset against the calibration targets of its spec.
 
@@ -404,6 +558,8 @@ def profile(data: Any, spec: Any = None) -> RealismProfile:
         unit="%",
     )
 
+    _appointments_by_age(r, P, pts, booked, person_years_each(pts, P, extract), extract)
+
     # seasonality: mean appointments per open weekday by month
     days = booked["start"].dt.normalize()
     per_day = days.value_counts()
@@ -459,6 +615,9 @@ def profile(data: Any, spec: Any = None) -> RealismProfile:
                 rel=d_cfg["tolerance_share"],
                 source=d_cfg["source"],
             )
+
+    _mortality(r, P, pts, extract)
+    _care_homes(r, P, reg, age)
 
     # --- hospital use
     h = P["hospital"]

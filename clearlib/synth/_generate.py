@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clearlib import reference
 from clearlib._config import LARGE_TABLES, WINDOW_START
@@ -61,6 +63,14 @@ class Calibration:
     ae_scale: float
     elective_scale: float
     outpatient_scale: float
+    #: per five-year age band: divides the age curve's relative rate by the band's mean of the
+    #: other factors (conditions, frailty, ...), so appointments by age follow ``rate_knots``
+    appointment_age_adjust: tuple[float, ...] = (1.0,) * 19
+    #: per five-year age band (at the window's start): the mean of the hazard ratios (frailty,
+    #: palliative care, sex), so deaths by age follow the life table while frailty sorts who dies
+    mortality_norm: tuple[float, ...] = (1.0,) * 19
+    #: care-home residents drawn per resident still there at the extract date
+    care_home_turnover: float = 1.0
 
 
 REFERENCE_PER_DECILE = 12_000
@@ -98,28 +108,34 @@ def _solve_condition(
 
     from scipy import optimize
 
-    def prevalence(p: np.ndarray, sel: slice | np.ndarray) -> float:
-        on = (p * w1)[sel].sum()
-        return on / (on + ((1 - p) * w0)[sel].sum())
+    # people below the register's minimum age (log-odds -inf) are never on it: they only add
+    # their weight to those off it, so the solver works on the others alone
+    keep = np.isfinite(parts_r)
+    base, dep_k, w1_k, w0_k = parts_r[keep], dep[keep], w1[keep], w0[keep]
+    groups = []
+    for sel in (np.ones(len(parts_r), dtype=bool), q1, q5):
+        k = sel[keep]
+        groups.append((k, w1_k[k], w0_k[k], float(w0[sel & ~keep].sum()) + float(w0_k[k].sum())))
+
+    def prevalences(p: np.ndarray) -> list[float]:
+        out = []
+        for k, a1, a0, off_total in groups:
+            pk = p[k]
+            on = float((pk * a1).sum())
+            out.append(on / (on + off_total - float((pk * a0).sum())))
+        return out
 
     def eqs(x: np.ndarray) -> list[float]:
-        p = m.sigmoid(parts_r + x[0] + x[1] * dep)
-        return [
-            np.log(prevalence(p, slice(None)) / prev),
-            np.log(prevalence(p, q1) / prevalence(p, q5) / ratio),
-        ]
+        p = m.sigmoid(base + x[0] + x[1] * dep_k)
+        whole, most, least = prevalences(p)
+        return [np.log(whole / prev), np.log(most / least / ratio)]
 
     sol = optimize.root(eqs, x0=[-1.0, 0.1], method="hybr")
     return float(sol.x[0]), float(sol.x[1])
 
 
-@cache
-def _calibrate_cached(digest: str, params_json: str) -> Calibration:
-    import json
-
-    params = json.loads(params_json)
-    return _calibrate(params)
-
+#: Calibrations solved or read in this process, by population digest.
+_CALIBRATIONS: dict[str, Calibration] = {}
 
 #: Spec keys that say which practices to generate; calibration does not depend on them.
 _STRUCTURE_KEYS = (
@@ -134,17 +150,78 @@ _STRUCTURE_KEYS = (
 )
 
 
+def population_digest(spec: Spec) -> str:
+    """A hash of what calibration depends on: the population parameters and model version."""
+    import json
+
+    from clearlib.synth._spec import GENERATOR_VERSION
+
+    population = {k: v for k, v in spec.params.items() if k not in _STRUCTURE_KEYS}
+    blob = json.dumps([population, GENERATOR_VERSION], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _calibration_file(digest: str) -> Path:
+    from clearlib._config import data_dir
+
+    return data_dir() / ".calibration" / f"{digest}.json"
+
+
+def _read_calibration(digest: str) -> Calibration | None:
+    import json
+
+    try:
+        doc = json.loads(_calibration_file(digest).read_text(encoding="utf-8"))
+        doc["condition_coef"] = {k: tuple(v) for k, v in doc["condition_coef"].items()}
+        for key in ("appointment_age_adjust", "mortality_norm"):
+            doc[key] = tuple(doc[key])
+        return Calibration(**doc)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # none yet, or unreadable: solve it again
+
+
+def _write_calibration(digest: str, cal: Calibration) -> None:
+    """Keep a calibration for later runs (atomically; a read-only data folder is no error)."""
+    import dataclasses
+    import json
+    import os
+    import secrets
+
+    file = _calibration_file(digest)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}-{secrets.token_hex(4)}")
+        tmp.write_text(json.dumps(dataclasses.asdict(cal)), encoding="utf-8")
+        os.replace(tmp, file)
+    except OSError:
+        pass
+
+
+def use_calibration(spec: Spec, cal: Calibration) -> None:
+    """Use ``cal`` for ``spec``'s population in this process (a worker given its parent's)."""
+    _CALIBRATIONS[population_digest(spec)] = cal
+
+
 def calibrate(spec: Spec) -> Calibration:
     """Solve the spec's free scales on a national reference population.
 
-    Cached per process on the population parameters alone, so specs that differ only in
-    their practices (the default PCN, a scaled copy, a test spec) share one calibration.
+    Solved once per population: specs that differ only in their practices (the default PCN,
+    a scaled copy, the ICS, a test spec) share one calibration. It is kept in this process
+    and in ``<data_dir>/.calibration/`` (JSON; floats round-trip exactly), so later runs and
+    worker processes do not solve it again.
     """
-    import json
+    digest = population_digest(spec)
+    cal = _CALIBRATIONS.get(digest) or _read_calibration(digest)
+    if cal is None:
+        import json
 
-    population = {k: v for k, v in spec.params.items() if k not in _STRUCTURE_KEYS}
-    blob = json.dumps(population, sort_keys=True, default=str)
-    return _calibrate_cached(hashlib.sha256(blob.encode()).hexdigest(), blob)
+        # solved on the JSON form of the population (keys sorted, dates as text), as it always
+        # has been: dict order decides the order of random draws in calibration
+        population = {k: v for k, v in spec.params.items() if k not in _STRUCTURE_KEYS}
+        cal = _calibrate(json.loads(json.dumps(population, sort_keys=True, default=str)))
+        _write_calibration(digest, cal)
+    _CALIBRATIONS[digest] = cal
+    return cal
 
 
 def _calibrate(params: dict[str, Any]) -> Calibration:
@@ -160,7 +237,7 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     ratios = published_quintile_ratios()
     parts = m.condition_logit_parts(params, p)
     regs = params["conditions"]["registers"]
-    beds = round(params["hospital"].get("reference_care_home_beds_per_1000", 7.0) * n / 1000)
+    beds = round(params["households"]["reference_care_home_beds_per_1000"] * n / 1000)
     fr = params["frailty"]
     old = p["age"] >= 65
     u_cond = rng.random((n, len(m.REGISTER_CODES)))
@@ -170,6 +247,8 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     listed = np.ones(n)
     listed_if_pc = {True: listed, False: listed}
     exposure = np.ones(n)
+    mortality_norm = np.ones(19)
+    turnover = 1.0
     for _pass in range(2):
         coef = {
             code: _solve_condition(
@@ -191,7 +270,7 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
             ]
         )
         hh_rng = np.random.default_rng(hh_seed)
-        m.draw_households(params, hh_rng, p, has, beds)
+        m.draw_households(params, hh_rng, p, has, beds, turnover)
         n_ltc = has.sum(axis=1)
         logf = m.frailty_log_propensity(params, p, n_ltc)
         owner, _cls, stopped = _draw_medicines(params, hh_rng, p, has, logf)
@@ -202,12 +281,16 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         )
         others = m.other_deficit_matrix(params, logf, scale, u_other)
         n_def = base.sum(axis=1) + others.sum(axis=1)
+        p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
+        mortality_norm = _mortality_norm(params, p, n_def, win)
         for flag in (True, False):
             p["palliative"] = np.full(n, flag)
-            d, lv = _leave_probabilities(params, p, n_def, win)
+            d, lv = _leave_probabilities(params, p, n_def, win, mortality_norm)
             listed_if_pc[flag] = (1 - d) * (1 - lv)
         p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
-        p_die, p_leave = _leave_probabilities(params, p, n_def, win)
+        p_die, p_leave = _leave_probabilities(params, p, n_def, win, mortality_norm)
+        if p["care_home"].any():
+            turnover = float(1 / (1 - p_die[p["care_home"]]).mean())
         listed = (1 - p_die) * (1 - p_leave)
         exposure = (
             1 - (p_die + p_leave) / 2
@@ -219,7 +302,8 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
     def per_person_year(rel: np.ndarray) -> float:
         return float((rel * exposure).sum() / exposure.sum())
 
-    appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def)
+    appt_adjust = _appointment_age_adjust(params, p, n_ltc, n_def, exposure)
+    appt_rel = _appointment_relative_rate(params, p, n_ltc, n_def, appt_adjust)
     appt_scale = a["per_patient_per_year"] / per_person_year(appt_rel)
     em_scale = h["emergency_admissions_per_person_year"] / per_person_year(
         _emergency_relative_rate(params, p, n_ltc, n_def)
@@ -261,7 +345,32 @@ def _calibrate(params: dict[str, Any]) -> Calibration:
         ae_scale=float(ae_only / per_person_year(ae_rel)),
         elective_scale=float(h["elective_per_person_year"] / per_person_year(el_rel)),
         outpatient_scale=float(h["outpatient_per_person_year"] / per_person_year(op_rel)),
+        appointment_age_adjust=tuple(float(x) for x in appt_adjust),
+        mortality_norm=tuple(float(x) for x in mortality_norm),
+        care_home_turnover=turnover,
     )
+
+
+def _band_means(band: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean of ``values`` in each of the 19 five-year bands (1 where a band is empty)."""
+    total = np.bincount(band, weights=values * weights, minlength=19)
+    count = np.bincount(band, weights=weights, minlength=19)
+    return np.where(count > 0, total / np.where(count > 0, count, 1), 1.0)
+
+
+def _appointment_age_adjust(params, p, n_ltc, n_def, exposure) -> np.ndarray:
+    """Per band: the age curve's mean over the band's mean of the full relative rate."""
+    band = m.age_band(p["age"])
+    base = _appointment_age_sex_rate(params, p)
+    full = _appointment_relative_rate(params, p, n_ltc, n_def)
+    return _band_means(band, base, exposure) / _band_means(band, full, exposure)
+
+
+def _mortality_norm(params, p, n_def, win) -> np.ndarray:
+    """Per band at the window's start: the mean hazard ratio of the people in it."""
+    age_start = np.maximum(p["age"] - win.days / m.YEAR, 0)
+    rel = _mortality_hazard_ratio(params, p, n_def)
+    return _band_means(m.age_band(age_start), rel, np.ones(len(rel)))
 
 
 def _solve_frailty_scale(params, implied, logf, u, weight) -> float:
@@ -339,12 +448,20 @@ def _other_deficits(params, rng, logf, scale, age) -> np.ndarray:
     return out
 
 
-def _appointment_relative_rate(params, p, n_ltc, n_def) -> np.ndarray:
+def _appointment_age_sex_rate(params, p) -> np.ndarray:
+    """The published-shaped rate by age and sex, before conditions and frailty."""
     a = params["appointments"]
     age = p["age"]
     rel = m.interp(age, a["rate_knots_age"], a["rate_knots"])
-    female_adult = (~p["male"]) & (age >= 15) & (age < 65)
-    rel = rel * np.where(female_adult, a["female_ratio"], 1.0)
+    ratio = np.where((age >= 15) & (age < 65), a["female_ratio"], a["female_ratio_other_ages"])
+    return rel * np.where(p["male"], 1.0, ratio)
+
+
+def _appointment_relative_rate(params, p, n_ltc, n_def, age_adjust=None) -> np.ndarray:
+    a = params["appointments"]
+    rel = _appointment_age_sex_rate(params, p)
+    if age_adjust is not None:
+        rel = rel * np.asarray(age_adjust)[m.age_band(p["age"])]
     rel = rel * (1 + a["per_condition"]) ** n_ltc * (1 + a["per_deficit"]) ** n_def
     rel = (
         rel
@@ -441,6 +558,15 @@ def _choose_rows(rng, prob_rows: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return np.minimum(out, prob_rows.shape[1] - 1)
 
 
+def _dna_month_logodds(params, days: np.ndarray) -> np.ndarray:
+    """The DNA log-odds of each appointment's month (April first; 0 where the spec has none)."""
+    months = params["appointments"]["dna"].get("month_logodds")
+    if not months:
+        return np.zeros(len(days))
+    month = ((m.DAY0 + days).astype("datetime64[M]").astype(np.int64) % 12 + 9) % 12
+    return np.asarray(months, dtype=float)[month]
+
+
 def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_intercept):
     """Appointments for a set of people over their registered days in the window."""
     a = params["appointments"]
@@ -512,6 +638,7 @@ def _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, dna_inter
         dna_cfg["per_week_of_lead_time"] * lead / 7
         + dna_cfg["deprivation"] * p["dep"][owner]
         + dna_cfg["young_adult"] * ((age_e >= 16) & (age_e < 36))
+        + _dna_month_logodds(params, days)
     )
     status = np.zeros(ne, dtype=np.int8)
     status[rng.random(ne) < a["cancelled_share"]] = 2
@@ -538,8 +665,8 @@ def _seed_for(seed: int, code: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), h])
 
 
-def _leave_probabilities(params, p, n_def, win):
-    """Chance of dying, and of leaving the practice alive, within the window."""
+def _mortality_hazard_ratio(params, p, n_def) -> np.ndarray:
+    """Each person's hazard of death relative to others of their age: frailty, palliative, sex."""
     mort = params["mortality"]
     fr = params["frailty"]["category_max_deficits"]
     hr = mort["frailty_hazard_ratio"]
@@ -552,10 +679,23 @@ def _leave_probabilities(params, p, n_def, win):
             np.where(n_def <= fr["moderate"], hr["moderate"], hr["severe"]),
         ),
     )
-    age_start = p["age"] - win.days / m.YEAR
-    q = m.interp(np.maximum(age_start, 0), mort["knots_age"], mort["knots_annual_prob"], log=True)
-    # frailty hazard ratios apply to adults; scaled so the population total follows the life table
-    rel = np.where(p["age"] >= 50, cat_hr / 1.6, 1.0) * np.where(p["palliative"], 6.0, 1.0)
+    # frailty hazard ratios apply to adults 50+ (eFI is validated at 65+)
+    rel = np.where(p["age"] >= 50, cat_hr, 1.0) * np.where(p["palliative"], 6.0, 1.0)
+    return rel * np.where(p["male"], mort["male_hazard_ratio"], 1.0)
+
+
+def _leave_probabilities(params, p, n_def, win, norm=None):
+    """Chance of dying, and of leaving the practice alive, within the window.
+
+    ``norm`` (per five-year band at the window's start) divides each person's hazard ratio by
+    their band's mean, so deaths by age follow the life table and frailty sorts who dies.
+    """
+    mort = params["mortality"]
+    age_start = np.maximum(p["age"] - win.days / m.YEAR, 0)
+    q = m.interp(age_start, mort["knots_age"], mort["knots_annual_prob"], log=True)
+    rel = _mortality_hazard_ratio(params, p, n_def)
+    if norm is not None:
+        rel = rel / np.asarray(norm)[m.age_band(age_start)]
     years = win.days / m.YEAR
     p_die = 1 - (1 - np.clip(q * rel, 0, 0.95)) ** years
     r = params["registration"]
@@ -565,10 +705,10 @@ def _leave_probabilities(params, p, n_def, win):
     return p_die, p_leave
 
 
-def _lifecycle(params, rng, p, n_def, win):
+def _lifecycle(params, rng, p, n_def, win, norm=None):
     """Registration, death and leaving, as whole days (NONE where it did not happen)."""
     n = len(p["age"])
-    p_die, p_leave = _leave_probabilities(params, p, n_def, win)
+    p_die, p_leave = _leave_probabilities(params, p, n_def, win, norm)
     r = params["registration"]
     born = p["birth"]
     alive_from = np.maximum(born, win.start)
@@ -621,10 +761,40 @@ def _days_to_datetime(d: np.ndarray) -> np.ndarray:
     return arr.astype("datetime64[s]")
 
 
+#: pandas' default string dtype (Arrow-backed), for columns built as Arrow arrays.
+_STR = pd.Series([""], dtype="str").dtype
+
+
+def _str_series(arr: pa.Array) -> pd.Series:
+    """A pandas ``str`` Series over an Arrow string array, without converting it."""
+    return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=_STR))
+
+
 def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pd.Series:
+    """Identifiers such as ``SYN-P001000042``: prefix, practice number, serial + 1 padded.
+
+    Built as fixed-width ASCII bytes straight into an Arrow string array (no Python strings).
+
+    >>> _ids("SYN-A", 7, np.arange(3), 4).tolist()
+    ['SYN-A0070001', 'SYN-A0070002', 'SYN-A0070003']
+    """
+    number = np.asarray(serial, dtype=np.int64) + 1
     head = f"{prefix}{index:03d}"
-    s = pd.Series(serial + 1, dtype="int64").astype("str").str.zfill(width)
-    return head + s
+    if len(number) and (number.max() >= 10**width or number.min() < 0):  # wider than the pad
+        digits = pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), width, "0")
+        return _str_series(pc.binary_join_element_wise(head, digits, ""))
+    start = len(head)
+    size = start + width
+    data = np.empty((len(number), size), dtype=np.uint8)
+    data[:, :start] = np.frombuffer(head.encode("ascii"), dtype=np.uint8)
+    for k in range(size - 1, start - 1, -1):
+        data[:, k] = 48 + number % 10
+        number //= 10
+    offsets = np.arange(0, (len(data) + 1) * size, size, dtype=np.int32)
+    arr = pa.Array.from_buffers(
+        pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return _str_series(arr)
 
 
 def _cat(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pd.Categorical:
@@ -639,7 +809,7 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     n = len(p["age"])
     parts = m.condition_logit_parts(params, p)
     has = m.draw_conditions(parts, cal.condition_coef, p["dep"], rng)
-    m.draw_households(params, rng, p, has, pr.care_home_beds)
+    m.draw_households(params, rng, p, has, pr.care_home_beds, cal.care_home_turnover)
     n_ltc = has.sum(axis=1)
     logf = m.frailty_log_propensity(params, p, n_ltc)
     med_owner, med_cls, med_stopped = _draw_medicines(params, rng, p, has, logf)
@@ -649,7 +819,7 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     )
     n_def = deficits.sum(axis=1)
     p["palliative"] = has[:, m.REGISTER_CODES.index("PC")]
-    reg, died, dereg, end_rec = _lifecycle(params, rng, p, n_def, win)
+    reg, died, dereg, end_rec = _lifecycle(params, rng, p, n_def, win, cal.mortality_norm)
 
     # ---- dates of conditions, deficits and medicines (never after the record ends)
     diag_cfg = params["conditions"]["diagnosis"]["earliest_age"]
@@ -681,6 +851,7 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
         )
     ).astype(np.int64)
     first = np.where(first == NONE, fresh, first)
+    first = np.maximum(first, p["birth"][d_owner])  # never before birth (babies carry some)
 
     med_start_lo = np.maximum(
         p["birth"][med_owner] + int(16 * m.YEAR), reg[med_owner] - int(8 * m.YEAR)
@@ -712,7 +883,10 @@ def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict
     # ---- activity while registered in the window
     lo = np.maximum(reg, win.start)
     hi = np.where(died != NONE, died - 1, end_rec)
-    rate = _appointment_relative_rate(params, p, n_ltc, n_def) * cal.appointment_scale
+    rate = (
+        _appointment_relative_rate(params, p, n_ltc, n_def, cal.appointment_age_adjust)
+        * cal.appointment_scale
+    )
     ap = _appointments(params, rng, p, has, n_def, poly, rate, lo, hi, win, cal.dna_intercept)
     hosp = _hospital(params, cal, rng, p, has, n_ltc, n_def, lo, hi, win)
     for change in params.get("interventions", []):
@@ -779,7 +953,9 @@ def _apply_intervention(params, change, rng, p, n_def, ap, hosp, lo, hi, win, ca
         home = p["housebound"][owner] & (rng.random(ne) < 0.5)
         mode = np.where(home, 3, np.where(rng.random(ne) < 0.3, 1, 0)).astype(np.int8)
         lead = rng.integers(7, 22, ne)
-        dna_logit = params["appointments"]["dna"]["per_week_of_lead_time"] * lead / 7
+        dna_logit = params["appointments"]["dna"][
+            "per_week_of_lead_time"
+        ] * lead / 7 + _dna_month_logodds(params, days)
         status = np.where(rng.random(ne) < m.sigmoid(dna_logit + cal.dna_intercept), 1, 0).astype(
             np.int8
         )
@@ -951,7 +1127,7 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
     practice_rows = []
     for s in sims:
         pr: PracticeSpec = s["practice"]
-        tables = _practice_tables(params, s, staff, roles, win)
+        tables = _practice_tables(params, s, staff, roles, win, [x.code for x in practices])
         for k, v in tables.items():
             out[k].append(v)
         listed = int(((s["died"] == NONE) & (s["dereg"] == NONE)).sum())
@@ -977,14 +1153,17 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
 
 
 def _practice_tables(
-    params, s, staff: pd.DataFrame, roles: list[str], win: m.Window
+    params, s, staff: pd.DataFrame, roles: list[str], win: m.Window, codes: list[str]
 ) -> dict[str, pd.DataFrame]:
+    """One practice's large tables. ``codes`` are the PCN's practices: practice columns share
+    those categories, so the PCN's tables are joined without converting them."""
     pr: PracticeSpec = s["practice"]
     p = s["p"]
     rng = s["rng"]
     n = len(p["age"])
     pid = _ids("SYN-P", pr.index, np.arange(n), 6)
-    practice_col = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[pr.code])
+    at = codes.index(pr.code)
+    practice_col = pd.Categorical.from_codes(np.full(n, at, dtype=np.int64), categories=codes)
     ls = params["lifestyle"]
     adult = p["age"] >= 18
     ob = s["has"][:, m.REGISTER_CODES.index("OB")]
@@ -1014,29 +1193,37 @@ def _practice_tables(
             "bmi": bmi,
         }
     )
+    pid_arrow = pa.array(pid.array)
+    if isinstance(pid_arrow, pa.ChunkedArray):
+        pid_arrow = pid_arrow.combine_chunks()
+    # rows in (patient, code) order: identifiers are zero-padded serials and the codes are in
+    # alphabetical order, so integer keys give the order the strings would
+    o = np.lexsort((s["c_reg"], s["c_owner"]))
     conditions = pd.DataFrame(
         {
-            "patient_id": pid.iloc[s["c_owner"]].reset_index(drop=True),
-            "condition": _cat(s["c_reg"], m.REGISTER_CODES),
-            "diagnosed_on": _days_to_datetime(s["diag"]),
+            "patient_id": _str_series(pid_arrow.take(s["c_owner"][o])),
+            "condition": _cat(s["c_reg"][o], m.REGISTER_CODES),
+            "diagnosed_on": _days_to_datetime(s["diag"][o]),
         }
-    ).sort_values(["patient_id", "condition"], ignore_index=True)
+    )
+    o = np.lexsort((s["d_idx"], s["d_owner"]))
     deficits = pd.DataFrame(
         {
-            "patient_id": pid.iloc[s["d_owner"]].reset_index(drop=True),
-            "deficit": _cat(s["d_idx"], m.DEFICIT_CODES),
-            "first_recorded_on": _days_to_datetime(s["first"]),
+            "patient_id": _str_series(pid_arrow.take(s["d_owner"][o])),
+            "deficit": _cat(s["d_idx"][o], m.DEFICIT_CODES),
+            "first_recorded_on": _days_to_datetime(s["first"][o]),
         }
-    ).sort_values(["patient_id", "deficit"], ignore_index=True)
+    )
     classes = m.medicine_classes(params)
+    o = np.lexsort((s["med_cls"], s["med_owner"]))
     medications = pd.DataFrame(
         {
-            "patient_id": pid.iloc[s["med_owner"]].reset_index(drop=True),
-            "medicine_class": _cat(s["med_cls"], classes),
-            "started_on": _days_to_datetime(s["med_start"]),
-            "stopped_on": _days_to_datetime(s["med_stop"]),
+            "patient_id": _str_series(pid_arrow.take(s["med_owner"][o])),
+            "medicine_class": _cat(s["med_cls"][o], classes),
+            "started_on": _days_to_datetime(s["med_start"][o]),
+            "stopped_on": _days_to_datetime(s["med_stop"][o]),
         }
-    ).sort_values(["patient_id", "medicine_class"], ignore_index=True)
+    )
 
     # appointments: time of day, duration, staff member
     ap = s["ap"]
@@ -1062,15 +1249,17 @@ def _practice_tables(
     shape = 1 / dur_cfg["cv"] ** 2
     duration = np.round(rng.gamma(shape, mean / shape), 1)
     duration = np.where(ap["status"] == 0, np.maximum(duration, 1.0), 0.0)
-    staff_ids = _assign_staff(rng, staff, pr.code, roles, ap["role"])
+    staff_rows = _assign_staff(rng, staff, pr.code, roles, ap["role"])
     appointments = pd.DataFrame(
         {
             "appointment_id": _ids("SYN-A", pr.index, np.arange(ne), 8),
-            "patient_id": pid.iloc[ap["owner"]].reset_index(drop=True),
+            "patient_id": _str_series(pid_arrow.take(ap["owner"])),
             "practice_code": pd.Categorical.from_codes(
-                np.zeros(ne, dtype=np.int64), categories=[pr.code]
+                np.full(ne, at, dtype=np.int64), categories=codes
             ),
-            "staff_id": pd.Series(staff_ids, dtype="str"),
+            "staff_id": _str_series(
+                pa.array(staff["staff_id"].to_numpy(dtype=object), pa.string()).take(staff_rows)
+            ),
             "role": _cat(
                 np.asarray([m.ROLE_CODES.index(r) for r in roles])[ap["role"]], m.ROLE_CODES
             ),
@@ -1097,7 +1286,7 @@ def _practice_tables(
     hospital = pd.DataFrame(
         {
             "event_id": _ids("SYN-H", pr.index, np.arange(len(order)), 7),
-            "patient_id": pid.iloc[h["owner"]].reset_index(drop=True),
+            "patient_id": _str_series(pid_arrow.take(h["owner"])),
             "type": _cat(h["kind"], HOSPITAL_TYPES),
             "start": _days_to_datetime(h["start"]),
             "end": _days_to_datetime(end),
@@ -1117,18 +1306,25 @@ def _practice_tables(
 def _assign_staff(
     rng, staff: pd.DataFrame, practice: str, roles: list[str], role_idx: np.ndarray
 ) -> np.ndarray:
-    out = np.empty(len(role_idx), dtype=object)
-    pc = staff["practice_code"]
+    """The staff row (position in ``staff``) who holds each appointment, weighted by WTE."""
+    out = np.zeros(len(role_idx), dtype=np.int64)
+    code = staff["practice_code"]
+    here = ((code == practice).fillna(False) | code.isna()).to_numpy(dtype=bool)
+    staff_role = staff["role"].to_numpy(dtype=object)
+    wte = staff["wte"].to_numpy(dtype=float)
+    order = np.argsort(role_idx, kind="stable")
+    bounds = np.searchsorted(role_idx[order], np.arange(len(roles) + 1))
     for j, r in enumerate(roles):
-        sel = np.flatnonzero(role_idx == j)
+        sel = order[bounds[j] : bounds[j + 1]]
         if not len(sel):
             continue
-        mine = staff[(staff["role"] == r) & ((pc == practice) | pc.isna())]
-        if mine.empty:
-            mine = staff[staff["role"] == r]
-        w = mine["wte"].to_numpy(dtype=float)
+        of_role = staff_role == r
+        mine = np.flatnonzero(of_role & here)
+        if not len(mine):
+            mine = np.flatnonzero(of_role)
+        w = wte[mine]
         pick = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(len(sel)), side="right").clip(
             0, len(w) - 1
         )
-        out[sel] = mine["staff_id"].to_numpy(dtype=object)[pick]
+        out[sel] = mine[pick]
     return out

@@ -42,7 +42,10 @@ def interp(
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    """The logistic function 1 / (1 + exp(-x)) (scipy's ``expit``: stable and fast)."""
+    from scipy.special import expit
+
+    return expit(x)
 
 
 REGISTER_CODES = tuple(reference.conditions()["code"])
@@ -226,18 +229,35 @@ def draw_conditions(
 # ---------------------------------------------------------------------------------------------
 # Households and frailty
 # ---------------------------------------------------------------------------------------------
+def age_band(age: np.ndarray) -> np.ndarray:
+    """Five-year age band index, 0 (0-4) to 18 (90+)."""
+    return np.clip((np.asarray(age) // 5).astype(np.int64), 0, 18)
+
+
 def draw_households(
-    params: dict[str, Any], rng, p: dict[str, np.ndarray], has: np.ndarray, care_home_beds: int
+    params: dict[str, Any],
+    rng,
+    p: dict[str, np.ndarray],
+    has: np.ndarray,
+    care_home_beds: int,
+    turnover: float = 1.0,
 ) -> None:
+    """Care home, housebound, living alone and carer flags.
+
+    ``turnover`` is how many residents pass through a bed in the window for each one still
+    there at its end (residents who die are replaced), so the beds are full at the extract date.
+    """
     h = params["households"]
     n = len(p["age"])
     age = p["age"]
     dem = has[:, REGISTER_CODES.index("DEM")]
     care = np.zeros(n, dtype=bool)
-    residents = round(care_home_beds * h["care_home_occupancy"])
-    eligible = np.flatnonzero(age >= 70)
+    residents = round(care_home_beds * h["care_home_occupancy"] * turnover)
+    eligible = np.flatnonzero(age >= h["care_home_knots_age"][0])
     if residents and len(eligible):
-        w = np.exp(0.06 * (age[eligible] - 80) + 0.8 * p["z"][eligible] + 2.0 * dem[eligible])
+        w = interp(age[eligible], h["care_home_knots_age"], h["care_home_knots_weight"], log=True)
+        w = w * np.exp(0.5 * p["z"][eligible] + h["care_home_dementia_logodds"] * dem[eligible])
+        w = w * np.where(p["male"][eligible], 1.0, h["care_home_female_ratio"])
         k = min(residents, len(eligible))
         chosen = rng.choice(eligible, size=k, replace=False, p=w / w.sum())
         care[chosen] = True

@@ -184,10 +184,17 @@ class _PCNResult:
         return sum(n for rel, n in self.files.items() if rel.startswith("patients/"))
 
 
-def _generate_pcn_files(spec: Spec, pcn_code: str, seed: int, folder: str) -> _PCNResult:
-    """Generate one PCN, write its large tables by practice, return its small tables."""
+def _generate_pcn_files(
+    spec: Spec, pcn_code: str, seed: int, folder: str, calibration: Any = None
+) -> _PCNResult:
+    """Generate one PCN, write its large tables by practice, return its small tables.
+
+    ``calibration`` is the parent's (solved once per population), so workers do not solve it.
+    """
     from clearlib.synth import _generate  # looked up at call time: tests may replace it
 
+    if calibration is not None:
+        _generate.use_calibration(spec, calibration)
     tables = _generate.generate_pcn(spec, pcn_code, seed)
     missing = [t for t in TABLES if t not in tables]
     if missing:
@@ -217,10 +224,13 @@ def _run_pcns(spec: Spec, seed: int, folder: Path, jobs: int) -> Iterator[_PCNRe
         for code in spec.pcn_codes:
             yield _generate_pcn_files(spec, code, seed, str(folder))
         return
+    from clearlib.synth._generate import calibrate
+
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
     try:
+        calibration = calibrate(spec)  # once, here (or read from disk); the workers start meanwhile
         pending: set[Future[_PCNResult]] = {
-            pool.submit(_generate_pcn_files, spec, code, seed, str(folder))
+            pool.submit(_generate_pcn_files, spec, code, seed, str(folder), calibration)
             for code in spec.pcn_codes
         }
         while pending:

@@ -22,6 +22,11 @@ __all__ = ["PracticeSpec", "Spec", "available_specs", "load_spec"]
 
 SCHEMA_VERSION = 1
 
+#: The generator's model version. Raise it whenever a change to the generator's code changes
+#: what a spec produces: it is folded into :meth:`Spec.digest`, so cached datasets made by an
+#: older generator are made again on next use (``clearlib.load_pcn`` compares digests).
+GENERATOR_VERSION = 2
+
 
 @dataclass(frozen=True)
 class PracticeSpec:
@@ -101,8 +106,12 @@ class Spec:
         )
 
     def digest(self) -> str:
-        """A short hash of the merged parameters (changes whenever the spec does)."""
-        blob = json.dumps(self.params, sort_keys=True, default=str).encode()
+        """A short hash of the merged parameters and the generator's model version.
+
+        It changes whenever the spec does, or the generator's model (``GENERATOR_VERSION``).
+        """
+        doc = {"params": self.params, "generator_version": GENERATOR_VERSION}
+        blob = json.dumps(doc, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

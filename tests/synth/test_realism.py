@@ -29,6 +29,9 @@ GROUPS = [
     "Duration (minutes)",
     "Hospital use",
     "Emergency admissions by eFI, people 65+",
+    "Appointments by age and sex",
+    "Deaths",
+    "Care homes",
 ]
 
 
@@ -115,3 +118,53 @@ def test_a_plain_logistic_model_finds_realistic_risk_signal(default_pcn) -> None
     auc = roc_auc_score(y_te, model.predict_proba(x_te)[:, 1])
     assert 0.70 <= auc <= 0.80, f"AUC {auc:.3f}"
     assert 0.03 < np.mean(y) < 0.15, "share of adults admitted in a year"
+
+
+def test_activity_deaths_and_care_homes_are_profiled(default_profile) -> None:
+    """The profile checks appointments by age and sex, deaths and care homes (issue #10)."""
+    t = default_profile.table
+    by_age = t[t["group"] == "Appointments by age and sex"]
+    assert {"rate at 0-4 / rate at 15-44", "rate at 85+ / rate at 15-44"} <= set(by_age["target"])
+    assert (t["group"] == "Deaths").sum() == 5
+    assert (t["group"] == "Care homes").sum() == 3
+    assert default_profile.checked["within"].notna().sum() >= 85
+
+
+def test_young_children_and_the_oldest_use_general_practice_most(default_pcn) -> None:
+    """Appointments per person-year: 0-4 above 5-14 and 15-44; 85+ the highest band, but well
+    under the eightfold of 15-44 that ignoring the published profile gave."""
+    from clearlib.data._profile import _age_bands, person_years_each
+
+    extract = pd.Timestamp("2026-03-31")
+    p = default_pcn.patients.set_index("patient_id")
+    booked = default_pcn.appointments[default_pcn.appointments["status"] != "cancelled"]
+    n = booked.groupby("patient_id", observed=True).size().reindex(p.index, fill_value=0)
+    years = person_years_each(p, load_spec("default").params, extract)
+    band = _age_bands(p, extract)
+    rate = n.groupby(band, observed=False).sum() / years.groupby(band, observed=False).sum()
+    assert rate["0-4"] > max(rate["5-14"], rate["15-44"])
+    assert rate["85+"] == rate.max()
+    assert rate["85+"] / rate["15-44"] < 4
+
+
+def test_no_frailty_deficit_is_recorded_before_birth(default_pcn) -> None:
+    """Every eFI deficit of the default PCN is first recorded on or after the patient's birth."""
+    d = default_pcn.frailty_deficits.join(
+        default_pcn.patients.set_index("patient_id")[["birth_date"]], on="patient_id"
+    )
+    assert (d["first_recorded_on"] >= d["birth_date"]).all()
+
+
+def test_a_dataset_from_an_older_spec_is_profiled_without_the_new_targets(default_pcn) -> None:
+    """A spec without the age, death and care-home targets gives a profile without those rows."""
+    import copy
+    import dataclasses
+
+    spec = load_spec("default")
+    params = copy.deepcopy(spec.params)
+    del params["appointments"]["by_age"]
+    del params["mortality"]["crude_deaths_per_1000"]
+    del params["households"]["care_home_share_65_plus"]
+    table = profile(default_pcn, dataclasses.replace(spec, params=params)).table
+    assert not table["group"].isin(["Appointments by age and sex", "Deaths", "Care homes"]).any()
+    assert (table["group"] == "Appointments (GPAD)").any()

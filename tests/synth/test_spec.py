@@ -123,3 +123,14 @@ def test_scaled_spec_multiplies_list_sizes() -> None:
     assert [p.list_size for p in big.practices] == [4 * p.list_size for p in spec.practices]
     with pytest.raises(SpecError):
         spec.scaled(0)
+
+
+def test_the_digest_follows_the_generator_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new generator model version changes the digest, so cached datasets are made again."""
+    from clearlib.synth import _spec
+
+    spec = load_spec("default")
+    before = spec.digest()
+    assert before == load_spec("default").digest(), "the digest is stable"
+    monkeypatch.setattr(_spec, "GENERATOR_VERSION", _spec.GENERATOR_VERSION + 1)
+    assert spec.digest() != before
