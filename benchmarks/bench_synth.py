@@ -8,7 +8,12 @@ processes) into a temporary folder and prints:
   (``getrusage(RUSAGE_CHILDREN)``: Linux reports the largest descendant that has ended and been
   waited for, not a sum, so the fork server is stopped first to collect its workers);
 * the I/O floor: the same tables read back into memory PCN by PCN and written again with the
-  same Parquet writer, timing only the writing; and the ratio between the two.
+  same Parquet writer, timing only the writing; and the ratio between the two;
+* the load average before and after (the machine may be shared: figures from a busy machine
+  are slower, and the floor is measured on the same machine in the same run).
+
+Calibration (solved once per population spec, then kept under ``<data_dir>/.calibration``) is
+solved within the timed run unless ``--warm`` is given: the run uses a fresh data folder.
 
 Prints figures; asserts nothing. Run with ``make bench`` or::
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing.forkserver
+import os
 import resource
 import shutil
 import sys
@@ -72,11 +78,23 @@ def main(argv: list[str] | None = None) -> None:
         "--jobs", type=int, default=2, help="worker processes (default: 2; at most one per PCN)"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed (default: the spec's)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="use the calibration kept from earlier runs (default: solve it in the timed run)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="clear-bench-") as tmp:
+        if not args.warm:  # no calibration kept from earlier runs: it is solved in the run
+            os.environ["CLEAR_DATA_DIR"] = str(Path(tmp) / "data")
         out = Path(tmp) / "dataset"
-        print(f"Generating {args.spec} with jobs={args.jobs} into {out} ...", flush=True)
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        print(f"{load} (1, 5, 15 min; this machine has {os.cpu_count()} CPUs)")
+        calibration = "kept from earlier runs" if args.warm else "solved in the run"
+        print(
+            f"Generating {args.spec} with jobs={args.jobs} into {out} (calibration {calibration})"
+        )
         start = time.perf_counter()
         generate(args.spec, seed=args.seed, out=out, jobs=args.jobs)
         wall = time.perf_counter() - start
@@ -121,6 +139,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"  (generation ran on {jobs} processes; per process it costs about "
                 f"{wall * jobs / floor:,.1f}x the writing)"
             )
+        print("  load average {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -754,6 +754,27 @@ def _dates_before(rng, earliest: np.ndarray, latest: np.ndarray, power: float = 
     return latest - np.floor(span * rng.random(len(span)) ** power).astype(np.int64)
 
 
+def _sort_order(*keys: np.ndarray) -> np.ndarray:
+    """``np.lexsort(keys)`` (last key first, ties in their order) as one stable integer sort.
+
+    The keys are whole numbers ≥ 0; they are packed into one int64 when they fit (a single
+    stable sort is several times faster than lexsort's one per key).
+
+    >>> _sort_order(np.array([2, 1, 1, 0]), np.array([1, 1, 0, 1])).tolist()
+    [2, 3, 1, 0]
+    """
+    if not all(np.issubdtype(k.dtype, np.integer) for k in keys):
+        return np.lexsort(keys)
+    spans = [int(k.max()) + 1 if len(k) else 1 for k in keys]
+    if any(int(k.min()) < 0 for k in keys if len(k)) or np.prod(spans, dtype=float) >= 2**62:
+        return np.lexsort(keys)
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, span in zip(reversed(keys), reversed(spans), strict=True):
+        packed *= span
+        packed += key
+    return np.argsort(packed, kind="stable")
+
+
 def _days_to_datetime(d: np.ndarray) -> np.ndarray:
     out = np.where(d == NONE, np.iinfo(np.int64).min, d)
     arr = out.astype("datetime64[D]")
@@ -1198,7 +1219,7 @@ def _practice_tables(
         pid_arrow = pid_arrow.combine_chunks()
     # rows in (patient, code) order: identifiers are zero-padded serials and the codes are in
     # alphabetical order, so integer keys give the order the strings would
-    o = np.lexsort((s["c_reg"], s["c_owner"]))
+    o = _sort_order(s["c_reg"], s["c_owner"])
     conditions = pd.DataFrame(
         {
             "patient_id": _str_series(pid_arrow.take(s["c_owner"][o])),
@@ -1206,7 +1227,7 @@ def _practice_tables(
             "diagnosed_on": _days_to_datetime(s["diag"][o]),
         }
     )
-    o = np.lexsort((s["d_idx"], s["d_owner"]))
+    o = _sort_order(s["d_idx"], s["d_owner"])
     deficits = pd.DataFrame(
         {
             "patient_id": _str_series(pid_arrow.take(s["d_owner"][o])),
@@ -1215,7 +1236,7 @@ def _practice_tables(
         }
     )
     classes = m.medicine_classes(params)
-    o = np.lexsort((s["med_cls"], s["med_owner"]))
+    o = _sort_order(s["med_cls"], s["med_owner"])
     medications = pd.DataFrame(
         {
             "patient_id": _str_series(pid_arrow.take(s["med_owner"][o])),
@@ -1237,7 +1258,7 @@ def _practice_tables(
             0, len(slots) - 1
         )
     ]
-    order = np.lexsort((ap["owner"], minute, ap["day"]))
+    order = _sort_order(ap["owner"], minute.astype(np.int64), ap["day"] - win.start)
     ap = {k: v[order] for k, v in ap.items()}
     minute = minute[order]
     start = (
@@ -1272,7 +1293,7 @@ def _practice_tables(
         }
     )
     h = s["hosp"]
-    order = np.lexsort((h["kind"], h["owner"], h["start"]))
+    order = _sort_order(h["kind"], h["owner"], h["start"] - win.start)
     h = {k: v[order] for k, v in h.items()}
     death = s["died"][h["owner"]]
     los = h["los"]

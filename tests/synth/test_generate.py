@@ -113,3 +113,72 @@ def test_the_default_pcn_carries_a_change_with_a_known_effect(default_pcn) -> No
     others = after[~at_g003].sum() / max((~after[~at_g003]).sum(), 1)
     assert g003 > 2.5 * others, (g003, others)
     assert 0.6 < others < 1.6, "the comparison practices are steady"
+
+
+def test_one_packed_sort_orders_rows_as_lexsort_does() -> None:
+    """_sort_order gives np.lexsort's order, ties kept in place, whether or not keys pack."""
+    from clearlib.synth._generate import _sort_order
+
+    rng = np.random.default_rng(3)
+    a, b, c = rng.integers(0, 5, 5000), rng.integers(0, 7, 5000), rng.integers(0, 900, 5000)
+    assert np.array_equal(_sort_order(a, b, c), np.lexsort((a, b, c)))
+    big = rng.integers(0, 2**40, 5000)  # too wide to pack: falls back to lexsort
+    assert np.array_equal(_sort_order(a, big, big), np.lexsort((a, big, big)))
+    floats = rng.random(5000)
+    assert np.array_equal(_sort_order(a, floats), np.lexsort((a, floats)))
+
+
+def test_identifiers_are_padded_serials_even_past_the_pad() -> None:
+    """_ids writes prefix, practice number and serial + 1 zero-padded; wider serials still show."""
+    from clearlib.synth._generate import _ids
+
+    assert _ids("SYN-P", 12, np.array([0, 41, 999_998]), 6).tolist() == [
+        "SYN-P012000001",
+        "SYN-P012000042",
+        "SYN-P012999999",
+    ]
+    assert _ids("SYN-H", 3, np.array([99, 1000]), 3).tolist() == ["SYN-H003100", "SYN-H0031001"]
+
+
+def test_calibration_is_solved_once_per_population_and_kept(
+    tiny_spec_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A population's calibration is solved once, kept on disk, and read back unchanged by a
+    new process (here: an emptied in-process cache); another population is solved again."""
+    import dataclasses
+
+    from clearlib.synth import _generate
+
+    monkeypatch.setenv("CLEAR_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(_generate, "_CALIBRATIONS", {})
+    solved = []
+    fake = _generate.Calibration(
+        condition_coef={"DM": (-4.25, 0.125)},
+        frailty_scale=0.2,
+        appointment_scale=4.3,
+        dna_intercept=-3.5,
+        emergency_scale=0.1,
+        ae_scale=0.26,
+        elective_scale=0.22,
+        outpatient_scale=1.1,
+        appointment_age_adjust=tuple(0.9 + k / 100 for k in range(19)),
+        mortality_norm=(1.25,) * 19,
+        care_home_turnover=1.3,
+    )
+
+    def solve(population):
+        solved.append(population)
+        return fake
+
+    monkeypatch.setattr(_generate, "_calibrate", solve)
+    spec = load_spec(tiny_spec_path)
+    assert _generate.calibrate(spec) == fake
+    assert len(solved) == 1 and "pcns" not in solved[0], "solved on the population alone"
+    assert len(list((tmp_path / ".calibration").glob("*.json"))) == 1
+    monkeypatch.setattr(_generate, "_CALIBRATIONS", {})  # as a new process would start
+    assert _generate.calibrate(spec) == fake
+    assert _generate.calibrate(spec.scaled(2)) == fake, "practices do not change the population"
+    assert len(solved) == 1
+    other = dataclasses.replace(spec, params={**spec.params, "lifestyle": {"bmi_mean": 28.0}})
+    _generate.calibrate(other)
+    assert len(solved) == 2
