@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clearlib.course.checks._core import is_table, same
@@ -22,13 +23,14 @@ from clearlib.course.checks._core import is_table, same
 __all__ = [
     "AGE_BAND_LABELS",
     "PCNFrames",
+    "age_sex_mistakes",
     "first_mistake",
-    "not_age_on_wrong_date",
-    "not_everyone_ever_registered",
-    "not_practice_mistakes",
+    "list_sizes_mistakes",
     "pcn_frames",
     "pyramid_mistakes",
-    "run_all_in_order",
+    "ran_once",
+    "share_65_mistakes",
+    "unique_key",
 ]
 
 AGE_BAND_LABELS = [f"{start}-{start + 4}" for start in range(0, 90, 5)] + ["90+"]
@@ -141,161 +143,225 @@ def _combine(parts: Iterable[str]) -> str:
 # --- Question checks ---------------------------------------------------------------------
 
 
-def run_all_in_order(answers: dict[str, Any]) -> None:
-    """Check the answers were made by running the notebook's cells in order (LO1.1).
+def ran_once(visits: Any) -> None:
+    """Check the cell that adds a visit to ``visits`` ran once since the last restart (LO1.1).
 
-    ``answers`` holds the question names and the values the learner's cells made; each must be
-    present (not ``None``), which is what "Restart Kernel and Run All Cells" gives.
+    The cell appends to a list made in an earlier cell, so running it again (or running the
+    earlier cell after it) changes the answer: the hidden state a restart clears.
 
     Examples
     --------
-    >>> run_all_in_order({"my_role": "nurse", "n_patients": 3})
-    >>> run_all_in_order({"my_role": "nurse", "n_patients": None})
+    >>> ran_once([12, 15, 9, 20])
+    >>> ran_once([12, 15, 9, 20, 20])
     Traceback (most recent call last):
-    AssertionError: n_patients has no value yet: run every cell above, in order (Kernel → Restart Kernel and Run All Cells).
+    AssertionError: visits has 5 entries, so the cell that adds the fourth visit ran more than once. Click Kernel → Restart Kernel and Run All Cells: every cell then runs once, from the top.
     """
-    for name, value in answers.items():
-        if value is None:
-            raise AssertionError(
-                f"{name} has no value yet: run every cell above, in order "
-                "(Kernel → Restart Kernel and Run All Cells)."
-            )
+    if not isinstance(visits, list):
+        raise AssertionError(f"visits should be a list; it is a {type(visits).__name__}.")
+    if len(visits) > 4:
+        raise AssertionError(
+            f"visits has {len(visits)} entries, so the cell that adds the fourth visit ran more "
+            "than once. Click Kernel → Restart Kernel and Run All Cells: every cell then runs "
+            "once, from the top."
+        )
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in visits):
+        raise AssertionError(
+            'visits should hold numbers: append 20, not "20" (no quotes around a number).'
+        )
+    if len(visits) < 4:
+        raise AssertionError(
+            f"visits has {len(visits)} entries: add the fourth visit with visits.append(...)."
+        )
 
 
-def not_everyone_ever_registered(value: Any, name: str) -> None:
-    """Fail if a count of listed patients counts every row of ``patients`` (or the extract date
-    wrongly: the day after, or the patients who left on it kept)."""
+def list_sizes_mistakes(value: Any, name: str = "list_sizes") -> None:
+    """Fail if the list sizes per practice count everyone ever registered, keep the patients
+    who died or left, or those who joined after the extract date."""
+    is_table(value, name, kind="Series")
     d = pcn_frames()
-    p = d.patients
-    after = d.extract_date + pd.Timedelta(days=1)
+    p, e = d.patients, d.extract_date
+    codes = sorted(d.pcn.practices["practice_code"].astype(str))
+    if sorted(str(i) for i in value.index) != codes:
+        raise AssertionError(
+            f"{name} should have one entry per practice code ({', '.join(codes)}); its index is "
+            f"{[str(i) for i in value.index][:8]}."
+        )
+
+    def per_practice(keep: pd.Series) -> pd.Series:
+        return p[keep].groupby("practice_code", observed=True).size()
+
+    joined = p["registered_on"] <= e
+    left = p["deregistered_on"] <= e
+    died = p["died_on"] <= e
     first_mistake(
         value,
         [
             (
-                f"{name} counts every row of patients, everyone ever registered: keep only those "
-                "registered on 31 March 2026 who had not left or died by then.",
-                len(p),
+                f"{name} counts everyone ever registered. Keep only patients registered by 31 "
+                "March 2026 who had not left and had not died by then.",
+                per_practice(pd.Series(True, index=p.index)),
             ),
             (
-                f"{name} keeps patients who left or died on 31 March 2026 itself: they are not on "
-                "the list that day (use deregistered_on <= the extract date).",
-                int(
-                    (
-                        (p["registered_on"] <= d.extract_date)
-                        & ~(p["deregistered_on"] < d.extract_date)
-                        & ~(p["died_on"] < d.extract_date)
-                    ).sum()
-                ),
+                f"{name} still counts patients who died: leave out those with died_on on or "
+                "before the extract date.",
+                per_practice(joined & ~left),
             ),
             (
-                f"{name} forgets the patients who died: a death ends registration too "
-                "(check died_on as well as deregistered_on).",
-                int(
-                    (
-                        (p["registered_on"] <= d.extract_date)
-                        & ~(p["deregistered_on"] <= d.extract_date)
-                    ).sum()
-                ),
-            ),
-            (
-                f"{name} forgets the patients who left: check deregistered_on as well as died_on.",
-                int(
-                    (
-                        (p["registered_on"] <= d.extract_date) & ~(p["died_on"] <= d.extract_date)
-                    ).sum()
-                ),
-            ),
-            (
-                f"{name} counts patients who registered after 31 March 2026 too "
-                "(check registered_on <= the extract date).",
-                int(
-                    (
-                        ~(p["deregistered_on"] <= d.extract_date)
-                        & ~(p["died_on"] <= d.extract_date)
-                    ).sum()
-                ),
-            ),
-            (
-                f"{name} uses the day after the extract date.",
-                int(_on_list(p, after).sum()),
+                f"{name} still counts patients who left: leave out those with deregistered_on on "
+                "or before the extract date.",
+                per_practice(joined & ~died),
             ),
         ],
     )
 
 
-def not_practice_mistakes(value: pd.Series, name: str) -> None:
-    """Fail if list sizes per practice count every row of patients, or left out the leavers'
-    or the deaths' rule (the same mistakes as :func:`not_everyone_ever_registered`, by practice)."""
+def age_sex_mistakes(value: Any, name: str = "age_sex") -> None:
+    """Check the age-sex table's shape (19 bands in order, F and M) and fail on the usual
+    mistakes: everyone ever registered, age by subtracting birth years, bands closed on the
+    right (``right=True``)."""
+    is_table(value, name)
+    rows = [str(i).replace("\u2013", "-") for i in value.index]
+    if rows != AGE_BAND_LABELS:
+        raise AssertionError(
+            f"The rows of {name} should be the 19 age bands in order, {AGE_BAND_LABELS[0]} to "
+            f"{AGE_BAND_LABELS[-1]}; they are {rows[:4]}... ({len(rows)} rows). Use "
+            "labels=AGE_BAND_LABELS and observed=False."
+        )
+    if sorted(map(str, value.columns)) != ["F", "M"]:
+        raise AssertionError(
+            f"The columns of {name} should be F and M; they are {list(value.columns)}."
+        )
     d = pcn_frames()
-    p = d.patients
-    e = d.extract_date
-    by = "practice_code"
-    first_mistake(
-        value,
-        [
-            (
-                f"{name} counts every row of patients per practice (everyone ever registered): "
-                "count the listed patients only.",
-                p.groupby(by, observed=True).size(),
-            ),
-            (
-                f"{name} forgets the patients who died: a death ends registration too.",
-                p[(p["registered_on"] <= e) & ~(p["deregistered_on"] <= e)]
-                .groupby(by, observed=True)
-                .size(),
-            ),
-            (
-                f"{name} forgets the patients who left: check deregistered_on as well as died_on.",
-                p[(p["registered_on"] <= e) & ~(p["died_on"] <= e)]
-                .groupby(by, observed=True)
-                .size(),
-            ),
-        ],
-    )
+    mine = pd.DataFrame(
+        value.to_numpy(dtype=float), index=AGE_BAND_LABELS, columns=[str(c) for c in value.columns]
+    )[["F", "M"]]
 
+    def table(people: pd.DataFrame, age: pd.Series, right: bool = False) -> pd.DataFrame:
+        bands = pd.cut(age, bins=_AGE_BAND_EDGES, right=right, labels=AGE_BAND_LABELS)
+        out = people.groupby([bands, "sex"], observed=False).size().unstack("sex")
+        return out.reindex(index=AGE_BAND_LABELS, columns=["F", "M"]).astype(float)
 
-def not_age_on_wrong_date(value: pd.Series, name: str) -> None:
-    """Fail if ages were computed today, or by subtracting years (birthdays not yet reached)."""
-    d = pcn_frames()
-    birth = d.listed["birth_date"]
-    today = pd.Timestamp.today().normalize()
-    by_year = d.extract_date.year - birth.dt.year
-    by_days = ((d.extract_date - birth).dt.days / 365).astype(int)
-    mine = pd.Series(list(value), dtype="float64") if len(value) == len(birth) else None
-    if mine is None:
-        return
-    for message, wrong in [
+    listed, everyone, e = d.listed, d.patients, d.extract_date
+    by_year = e.year - listed["birth_date"].dt.year
+    variants = [
         (
-            f"{name} subtracts birth years: a patient whose birthday falls after 31 March has "
-            "not had it yet. Use age_in_years(birth_date, the extract date).",
-            by_year,
+            f"{name} counts everyone ever registered; count only patients on the list at 31 "
+            "March 2026.",
+            table(everyone, _age(everyone["birth_date"], e)),
         ),
         (
-            f"{name} divides days by 365, which drifts by a day every four years: use "
-            "age_in_years(birth_date, the extract date).",
-            by_days,
+            f"{name} takes age as the extract year minus the birth year: patients whose birthday "
+            "is after 31 March have not had it yet. Use age_in_years(birth_date, extract_date).",
+            table(listed, by_year),
         ),
         (
-            f"{name} is each patient's age today; use the extract date, 31 March 2026.",
-            _age(birth, today),
+            f"{name}'s bands include their upper edge (right=True): a patient aged exactly 5 "
+            "belongs in 5-9. Use pd.cut(..., right=False).",
+            table(listed, _age(listed["birth_date"], e), right=True),
         ),
-    ]:
-        if mine.equals(pd.Series(list(wrong), dtype="float64")) and not by_year.equals(
-            _age(birth, d.extract_date)
-        ):
+    ]
+    for message, wrong in variants:
+        if np.allclose(mine.fillna(-1).to_numpy(), wrong.fillna(-1).to_numpy()):
             raise AssertionError(message)
 
 
-def pyramid_mistakes(value: pd.DataFrame, name: str) -> None:
-    """Fail on the usual age-sex table mistakes: everyone ever registered, or bands by count."""
-    is_table(value, name)
-    d = pcn_frames()
-    everyone = d.patients.assign(age_band=_band(_age(d.patients["birth_date"], d.extract_date)))
-    wrong = everyone.groupby(["age_band", "sex"], observed=False).size().unstack("sex")
-    if value.shape == wrong.shape and same(
-        pd.Series(value.to_numpy(dtype=float).ravel()),
-        pd.Series(wrong.to_numpy(dtype=float).ravel()),
-    ):
+def pyramid_mistakes(fig: Any, age_sex: pd.DataFrame, name: str = "pyramid") -> None:
+    """Check a population pyramid: two horizontal bar traces, labelled, one sex pointing left,
+    and drawing the counts of ``age_sex`` (not percentages)."""
+    import plotly.graph_objects as go
+
+    if not isinstance(fig, go.Figure):
         raise AssertionError(
-            f"{name} counts everyone ever registered in each band: use the listed patients."
+            f"{name} should be a plotly figure (go.Figure()); it is a {type(fig).__name__}."
+        )
+    bars = [t for t in fig.data if t.type == "bar"]
+    if len(bars) != 2:
+        raise AssertionError(f"{name} should have two bar traces (men, women); it has {len(bars)}.")
+    if not all(t.orientation == "h" for t in bars):
+        raise AssertionError('Make the bars horizontal: orientation="h".')
+    for what, text in [
+        ("title", fig.layout.title.text),
+        ("x-axis label (what the bar lengths count)", fig.layout.xaxis.title.text),
+        ("y-axis label (the age bands)", fig.layout.yaxis.title.text),
+    ]:
+        if not (text or "").strip():
+            raise AssertionError(
+                f"Give {name} a {what}: pass it through finish(fig, title=..., x=..., y=...)."
+            )
+    sums = sorted(float(np.nansum(np.asarray(t.x, dtype=float))) for t in bars)
+    if not sums[0] < 0 < sums[1]:
+        raise AssertionError(
+            "One sex's bars should be negative (pointing left) and the other's positive: use "
+            'x=-age_sex["M"].'
+        )
+    drawn = sum(abs(v) for v in sums)
+    total = float(np.nansum(age_sex.to_numpy(dtype=float)))
+    if abs(drawn - total) > 0.5:
+        raise AssertionError(
+            f"The bars add up to {drawn:,.4g}, but age_sex counts {total:,.0f} patients: draw the "
+            'counts of age_sex (x=age_sex["F"] and x=-age_sex["M"]), not percentages.'
+        )
+
+
+def share_65_mistakes(value: Any, name: str = "share_65_plus") -> None:
+    """Fail on the usual mistakes of a percentage aged 65 or over: a 0-1 share, everyone ever
+    registered, over 65 (not 65 or over), or the share of the PCN's over-65s."""
+    is_table(value, name, kind="Series")
+    d = pcn_frames()
+    codes = sorted(d.pcn.practices["practice_code"].astype(str))
+    if sorted(str(i) for i in value.index) != codes:
+        raise AssertionError(
+            f"{name} should have one entry per practice code; its index is {list(value.index)}."
+        )
+    if value.max() <= 1:
+        raise AssertionError(
+            f"The values of {name} look like fractions (0 to 1): multiply by 100 to make "
+            "percentages."
+        )
+    listed, everyone, e = d.listed, d.patients, d.extract_date
+
+    def share(people: pd.DataFrame, old: pd.Series) -> pd.Series:
+        return old.groupby(people["practice_code"], observed=True).mean() * 100
+
+    first_mistake(
+        value,
+        [
+            (
+                f"{name} is the share among everyone ever registered: use the patients on the "
+                "list.",
+                share(everyone, _age(everyone["birth_date"], e) >= 65),
+            ),
+            (
+                f"{name} counts patients over 65 (age > 65): the question asks for 65 or over "
+                "(>= 65).",
+                share(listed, listed["age"] > 65),
+            ),
+            (
+                f"{name} divides each practice's over-65s by the PCN's over-65s: divide by the "
+                "practice's own list (groupby(...).mean() of a True/False column).",
+                (listed["age"] >= 65).groupby(listed["practice_code"], observed=True).sum()
+                / int((listed["age"] >= 65).sum())
+                * 100,
+            ),
+        ],
+    )
+
+
+def unique_key(columns: Any, table: str, name: str) -> None:
+    """Check ``columns`` (a list of names) pick out each row of a PCN table once.
+
+    The check looks at the data, not the dictionary: two rows with the same values in these
+    columns mean they are not the key.
+    """
+    if not isinstance(columns, list | tuple):
+        raise AssertionError(f"{name} should be a list of column names.")
+    data = getattr(pcn_frames().pcn, table)
+    unknown = [c for c in columns if c not in data.columns]
+    if unknown:
+        raise AssertionError(f"{unknown} are not columns of {table}.")
+    if not columns or data.duplicated(subset=list(columns)).any():
+        raise AssertionError(
+            f"{name} = {list(columns)} does not pick out one row of {table}: several rows share "
+            "those values (one patient can be on several registers). Look at "
+            f'data_dictionary()["{table}"].primary_key.'
         )
