@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "counts_the_year_before",
     "features_from_before",
     "flags_rounded_up",
     "outcome_window",
@@ -56,9 +57,8 @@ def _count(rows: pd.DataFrame, index: pd.Index) -> pd.Series:
 
 def features_from_before(X: pd.DataFrame, pcn: Any, index_date: Any) -> None:
     """Check ``X``'s counts against the usual slips: the palliative care register counted as a
-    condition, DNAs and cancellations counted, all history instead of the 365 days before."""
+    condition, and DNAs and cancellations counted as appointments."""
     when = pd.Timestamp(index_date)
-    start = when - 365 * _DAY
     c, a = pcn.conditions, pcn.appointments
     before = c[c["diagnosed_on"] < when]
     if (before["condition"] == "PC").any() and _same(X["ltc_count"], _count(before, X.index)):
@@ -66,13 +66,22 @@ def features_from_before(X: pd.DataFrame, pcn: Any, index_date: Any) -> None:
             'ltc_count counts the palliative care register too: leave out condition "PC" (a '
             "stage of care, not a long-term condition)."
         )
-    window = a[(a["start"] >= start) & (a["start"] < when)]
+    window = a[(a["start"] >= when - 365 * _DAY) & (a["start"] < when)]
     if (window["status"] != "attended").any() and _same(
         X["appointments_12m"], _count(window, X.index)
     ):
         _fail('appointments_12m counts DNAs and cancellations too: count status "attended" only.')
+
+
+def counts_the_year_before(X: pd.DataFrame, pcn: Any, index_date: Any) -> None:
+    """Check ``appointments_12m`` counts the 365 days before the index date, not all history
+    (try it on a date with more than a year of records before it)."""
+    when = pd.Timestamp(index_date)
+    a = pcn.appointments
     ever = a[(a["start"] < when) & (a["status"] == "attended")]
-    if (ever["start"] < start).any() and _same(X["appointments_12m"], _count(ever, X.index)):
+    if (ever["start"] < when - 365 * _DAY).any() and _same(
+        X["appointments_12m"], _count(ever, X.index)
+    ):
         _fail(
             "appointments_12m counts every attended appointment before the index date: count only "
             "the 365 days before it (index_date - 365 days <= start < index_date)."
@@ -98,15 +107,10 @@ def uses_its_index_date(
     return out
 
 
-def outcome_window(
-    make_outcome: Callable[[Any, Any], Any],
-    y: pd.Series,
-    pcn: Any,
-    index_date: Any,
-    adults_on: Callable[[pd.DataFrame, Any], pd.DataFrame],
-) -> None:
+def outcome_window(y: pd.Series, y_january: pd.Series, pcn: Any, index_date: Any) -> None:
     """Check the outcome against the usual slips: every kind of hospital event, admissions
-    before the index date, and a window with no end (tried on 1 January 2025)."""
+    before the index date, and a window with no end (``y_january``: the outcome on 1 January
+    2025, from :func:`uses_its_index_date`)."""
     when = pd.Timestamp(index_date)
     e = pcn.hospital_events
     emergency = e[e["type"] == "emergency_admission"]
@@ -125,7 +129,7 @@ def outcome_window(
             "is in the 365 days from it."
         )
     early = pd.Timestamp("2025-01-01")
-    y2 = uses_its_index_date(make_outcome, "make_outcome", pcn, adults_on, "2025-01-01")
+    y2 = y_january
     later = emergency.loc[emergency["start"] >= early + 365 * _DAY, "patient_id"]
     open_ended = _in(y2.index, emergency.loc[emergency["start"] >= early, "patient_id"])
     if len(later) and np.array_equal(np.asarray(y2, dtype=bool), open_ended):
