@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from clearlib.synth._spec import PracticeSpec
+from clearlib.synth._practice_spec import PracticeSpec
 
 __all__ = ["expand_practices"]
 

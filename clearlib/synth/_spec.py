@@ -17,6 +17,8 @@ from typing import Any
 
 from clearlib._config import specs_dir
 from clearlib._exceptions import SpecError
+from clearlib.synth._practice_spec import PracticeSpec
+from clearlib.synth._practices import expand_practices
 
 __all__ = ["PracticeSpec", "Spec", "available_specs", "load_spec"]
 
@@ -26,22 +28,6 @@ SCHEMA_VERSION = 1
 #: what a spec produces: it is folded into :meth:`Spec.digest`, so cached datasets made by an
 #: older generator are made again on next use (``clearlib.load_pcn`` compares digests).
 GENERATOR_VERSION = 2
-
-
-@dataclass(frozen=True)
-class PracticeSpec:
-    """One practice to generate."""
-
-    code: str
-    pcn_code: str
-    name: str
-    list_size: int
-    imd_decile: int
-    rurality: str
-    clinical_system: str
-    care_home_beds: int
-    share_65_plus: float
-    index: int  # 1-based number of the practice in the whole dataset (used in identifiers)
 
 
 @dataclass(frozen=True)
@@ -179,7 +165,6 @@ def load_spec(name_or_path: str | Path = "default") -> Spec:
     >>> spec.name, len(spec.pcn_codes)
     ('default', 1)
     """
-    from clearlib.synth._practices import expand_practices
     from clearlib.synth._speccheck import check_params
 
     path = _resolve_path(name_or_path)
