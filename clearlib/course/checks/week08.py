@@ -18,6 +18,7 @@ AssertionError: frail should have one value per person in people, indexed like p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -290,9 +291,9 @@ def cohort_is_who_is_left(cohort: Any, waterfall: pd.DataFrame, people: pd.DataF
 # Question 4 ----------------------------------------------------------------------------------
 
 
-def cohort_rules(result: Any, people: pd.DataFrame, mdt_nominated: Sequence[Any]) -> None:
+def cohort_rules(result: Any, people: pd.DataFrame) -> None:
     """Check clearlib's cohort: three include rules then the two exclusions in order, and none
-    of the usual slips in the conditions (recomputed with clearlib and compared)."""
+    of the usual slips in the include conditions (> for >=, a route without its second part)."""
     from clearlib import segment
 
     if not isinstance(result, segment.CohortResult):
@@ -312,34 +313,26 @@ def cohort_rules(result: Any, people: pd.DataFrame, mdt_nominated: Sequence[Any]
             f"The exclusions are {excludes}: they go in the PCN's order, care home residents "
             "first (care_home_resident), then end of life (PC)."
         )
-    table = segment.join_risk(people, people["risk"].dropna()).assign(
-        mdt_nominated=people.index.isin(list(mdt_nominated))
-    )
-    slips = {
-        "age >= 65 and efi_deficits > 9": "The frailty rule needs 9 or more deficits (>= 9).",
-        "efi_deficits >= 9": "The frailty rule is for people aged 65 or over (age >= 65).",
-    }
-    risk_slips = {
-        "risk_top5": "The risk rule needs 2 or more conditions as well: risk_top5 and ltc_count >= 2.",
-        "risk_top5 and ltc_count > 2": "The risk rule needs 2 or more conditions (>= 2, not > 2).",
-    }
-    members = set(result.members.index)
-    good_frailty = "age >= 65 and efi_deficits >= 9"
-    good_risk = "risk_top5 and ltc_count >= 2"
-    tries = [(f, good_risk, m) for f, m in slips.items()]
-    tries += [(good_frailty, r, m) for r, m in risk_slips.items()]
-    for frailty, risk, message in tries:
-        mistaken = segment.Cohort(
-            [
-                segment.CohortRule("frailty", frailty, "include"),
-                segment.CohortRule("risk", risk, "include"),
-                segment.CohortRule("MDT", "mdt_nominated", "include"),
-                segment.CohortRule("care home resident", "care_home_resident", "exclude"),
-                segment.CohortRule("end of life", "PC", "exclude"),
-            ]
-        ).evaluate(table)
-        if members == set(mistaken.members.index):
-            _fail(f"result.members is the cohort of a slipped rule. {message}")
+    includes = " | ".join(" ".join(r.condition.split()) for r in result.rules[:3])
+    slips = [
+        (r"efi_deficits\s*>\s*9", "The frailty rule needs 9 or more deficits (>= 9, not > 9)."),
+        (r"age\s*>\s*65", "The frailty rule is for people aged 65 or over (>= 65, not > 65)."),
+        (r"ltc_count\s*>\s*2", "The risk rule needs 2 or more conditions (>= 2, not > 2)."),
+    ]
+    for pattern, message in slips:
+        if re.search(pattern, includes):
+            _fail(message)
+    for rule in result.rules[:3]:
+        words = set(re.findall(r"\w+", rule.condition))
+        if "efi_deficits" in words and "age" not in words:
+            _fail(f"{rule.name!r}: the frailty rule is for people aged 65 or over (age >= 65).")
+        if "risk_top5" in words and "ltc_count" not in words:
+            _fail(
+                f"{rule.name!r}: the risk rule needs 2 or more conditions as well: "
+                "risk_top5 and ltc_count >= 2."
+            )
+    if len(result.members) and not set(result.members.index) <= set(people.index):
+        _fail("result.members holds people who are not in people: evaluate a table made from it.")
 
 
 # Question 5: the vignettes -------------------------------------------------------------------
