@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -312,15 +314,29 @@ def run_mistakes(
         raise ConfigError(f"No notebook at {nb_path}: check the assignment's name.")
     mistakes = read_corpus(corpus_file)
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "PLOTLY_RENDERER": "json"}
-    run = subprocess.run(
-        [sys.executable, "-m", "clearlib.course._mistake_runner", str(nb_path), str(corpus_file)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=nb_path.parent,
-        check=False,
-    )
+    # The notebook runs in a copy of its folder: files its cells write stay out of the course.
+    with tempfile.TemporaryDirectory(prefix="clear-mistakes-") as tmp:
+        work = Path(tmp) / assignment
+        folder = root / "source" / assignment
+        if folder.is_dir():
+            shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        work.mkdir(exist_ok=True)
+        shutil.copy(nb_path, work / nb_path.name)  # the version asked for (e.g. an older one)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "clearlib.course._mistake_runner",
+                str(work / nb_path.name),
+                str(corpus_file.resolve()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=work,
+            check=False,
+        )
     if run.returncode:
         raise ConfigError(
             f"The wrong-answer run of {assignment} failed ({nb_path}, {corpus_file}):\n"

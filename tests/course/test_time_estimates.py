@@ -40,7 +40,6 @@ TOLERANCE = 5
 OVERRUNS = {
     "07": "6 answers with 99 lines of model solution and a 400-word written answer: about 2.5 h",
     "08": "the longest model solutions of the course and a long written answer: nearly 3 h",
-    "11": "as committed, 13 answers with 160 lines of model solution: about 4 h (being trimmed)",
 }
 
 
