@@ -71,11 +71,15 @@ def test_assignment_is_ready(
     _tutors_week(course, info, report.half_points, tmp_path)
 
 
-def _hidden_lines(source: Path, shown: list[Path]) -> set[str]:
-    """Lines of the hidden tests that appear nowhere in ``shown`` (the learner's notebooks)."""
-    visible = "\n".join(
-        cell.source for path in shown for cell in nbformat.read(path, as_version=4).cells
-    )
+def _hidden_lines(source: Path, handed_in: Path, graded: Path) -> set[str]:
+    """Lines of the hidden tests that the learner's feedback may not show: those found
+    neither in the notebook handed in nor in the outputs of its graded copy."""
+    parts = [c.source for c in nbformat.read(handed_in, as_version=4).cells]
+    for cell in nbformat.read(graded, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            parts += [str(v) for v in out.get("data", {}).values()]
+    visible = "\n".join(parts)
     lines = set()
     for cell in nbformat.read(source, as_version=4).cells:
         for region in HIDDEN.findall(cell.source):
@@ -99,24 +103,17 @@ def _tutors_week(course: Path, info: AssignmentInfo, half_points: float, tmp: Pa
     assert "### BEGIN SOLUTION" not in released
     assert "BEGIN HIDDEN TESTS" not in released
 
-    # collect: a Blackboard download with the model and blank work again (unchanged) and a
-    # wrong learner's notebook
+    # collect: a Blackboard download with a wrong learner's notebook
     wrong_nb, wrong_answer = week.wrong_notebook(source)
-    week.collect(
-        course,
-        assignment,
-        {
-            MODEL: course / "submitted" / MODEL / assignment / notebook,
-            BLANK: course / "submitted" / BLANK / assignment / notebook,
-            WRONG: wrong_nb,
-        },
-    )
+    week.collect(course, assignment, {WRONG: wrong_nb})
     learners = sorted(p.name for p in (course / "submitted").iterdir())
     assert learners == sorted([BLANK, HALF, MODEL, WRONG])
 
     # grade: only the new work runs; the model has every autograded point, the blank none,
     # the half-answered and the wrong learner fewer (the spoiled question's test fails)
-    report = grade_assignment(assignment, course_dir=course, jobs=2, progress=False)
+    report = grade_assignment(
+        assignment, course_dir=course, jobs=2, cell_timeout=TIME_BUDGET_S, progress=False
+    )
     status = {r.learner: r.status for r in report}
     assert status == {BLANK: "skipped", HALF: "skipped", MODEL: "skipped", WRONG: "graded"}, (
         report.summary()
@@ -143,7 +140,12 @@ def _tutors_week(course: Path, info: AssignmentInfo, half_points: float, tmp: Pa
     assert "Score so far:" in text[WRONG] and "pending / " in text[WRONG]
     assert "Not yet" in text[WRONG]
     assert all("cdnjs" not in page for page in text.values())
-    hidden = _hidden_lines(source, [course / "submitted" / WRONG / assignment / notebook])
+    hidden = _hidden_lines(
+        source,
+        course / "submitted" / WRONG / assignment / notebook,
+        course / "autograded" / WRONG / assignment / notebook,
+    )
+    assert hidden
     shown = {ln.strip() for ln in html.unescape(re.sub(r"<[^>]+>", "", text[WRONG])).splitlines()}
     assert not hidden & shown
 
@@ -170,7 +172,9 @@ def _tutors_week(course: Path, info: AssignmentInfo, half_points: float, tmp: Pa
     }
 
     # grading again changes nothing: unchanged work is left alone, hand grades stay final
-    again = grade_assignment(assignment, course_dir=course, jobs=2, progress=False)
+    again = grade_assignment(
+        assignment, course_dir=course, jobs=2, cell_timeout=TIME_BUDGET_S, progress=False
+    )
     assert [r.status for r in again] == ["skipped"] * 4
     assert not any(r.needs_manual_grade for r in again)
     assert again[MODEL].score == total
