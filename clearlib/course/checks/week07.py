@@ -4,8 +4,9 @@ Each check takes a learner's answer (and their own functions and earlier answers
 with a message naming the mistake when the answer is what that mistake gives, recomputed here
 from ``pcn``: the palliative care register counted, DNAs counted, all history instead of the
 365 days before, the index date ignored, the outcome window open or on the wrong side, a
-top-k list rounded down, sensitivity over the wrong people, a group's share of the list. None
-of them works out the right answer; the hidden tests in the assignment do that.
+top-k list rounded down, sensitivity over the wrong people, a group's share of the list; and
+the shape of the answers (one row per adult, a True/False outcome). None of them works out the
+right answer; the hidden tests in the assignment do that.
 
 Examples
 --------
@@ -24,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "admitted_or_not",
     "counts_the_year_before",
     "features_from_before",
     "flags_rounded_up",
+    "one_row_per_adult",
     "outcome_window",
     "sensitivity_among_scored",
     "shares_of_each_group",
@@ -185,3 +188,86 @@ def shares_of_each_group(tables: Mapping[str, pd.DataFrame]) -> None:
                 "of the list. It should be the share of the group on the list: people flagged in "
                 "the group / people in the group."
             )
+
+
+def _day(when: pd.Timestamp) -> str:
+    return f"{when.day} {when:%B %Y}"
+
+
+def one_row_per_adult(
+    X: Any,
+    make_features: Any,
+    adults_on: Callable[[pd.DataFrame, Any], pd.DataFrame],
+    pcn: Any,
+    index_date: Any,
+    columns: list[str],
+) -> None:
+    """Check ``X`` is a table of ``columns`` (in order) with one row per adult of
+    ``adults_on(pcn.patients, index_date)``, in that order, and no missing values.
+
+    Examples
+    --------
+    >>> one_row_per_adult(None, None, None, None, "2025-04-01", ["age"])
+    Traceback (most recent call last):
+    AssertionError: make_features should be a function: def make_features(data, index_date): ...
+    """
+    when = pd.Timestamp(index_date)
+    if not callable(make_features):
+        _fail("make_features should be a function: def make_features(data, index_date): ...")
+    if not isinstance(X, pd.DataFrame):
+        _fail(f"X should be a DataFrame; it is a {type(X).__name__}.")
+    if list(X.columns) != list(columns):
+        _fail(
+            f"X should have exactly these columns, in this order: {list(columns)}; it has "
+            f"{list(X.columns)}."
+        )
+    adults = adults_on(pcn.patients, when)
+    if len(X) != len(adults):
+        _fail(
+            f"X has {len(X):,} rows; there are {len(adults):,} adults on the list on {_day(when)}. "
+            "Start from adults_on(data.patients, index_date), not the list at the extract date or "
+            "everyone ever registered."
+        )
+    if not X.index.equals(adults.index):
+        _fail(
+            "X should have one row per adult, indexed by patient_id, in the order of "
+            "adults_on(...): reindex each count with .reindex(people.index, fill_value=0)."
+        )
+    if X.isna().any().any():
+        _fail(
+            "X has missing values: adults with no rows should count 0 "
+            "(.reindex(people.index, fill_value=0))."
+        )
+
+
+def admitted_or_not(y: Any, make_outcome: Any, X: pd.DataFrame) -> None:
+    """Check ``y`` is a True/False Series in the order of ``X``, with a plausible share admitted
+    (an outcome of every hospital event, or a count, fails).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"age": [70, 80]}, index=["p1", "p2"])
+    >>> admitted_or_not(pd.Series([2, 0], index=["p1", "p2"]), len, X)
+    Traceback (most recent call last):
+    AssertionError: y should be True/False (admitted or not), not a count: e.g. people.index.isin(admitted_ids).
+    """
+    if not callable(make_outcome):
+        _fail("make_outcome should be a function: def make_outcome(data, index_date): ...")
+    if not isinstance(y, pd.Series):
+        _fail(f"y should be a pandas Series; it is a {type(y).__name__}.")
+    if not y.index.equals(X.index):
+        _fail(
+            "y should have one value per adult, in the same order as X (index patient_id from "
+            "adults_on)."
+        )
+    if not set(np.unique(y.to_numpy().astype(float))) <= {0.0, 1.0}:
+        _fail(
+            "y should be True/False (admitted or not), not a count: e.g. "
+            "people.index.isin(admitted_ids)."
+        )
+    if not 0 < y.mean() < 0.5:
+        _fail(
+            f"{y.mean():.1%} of adults are 'admitted' in your y. Count only hospital events of "
+            'type "emergency_admission" (not A&E, outpatient or elective) that start in the 365 '
+            "days from the index date."
+        )
