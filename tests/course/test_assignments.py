@@ -4,12 +4,13 @@ runs on it (run by `make test`).
 The check makes the learner version and grades the model solution, the blank learner version
 and a half-answered version with the course's grader, in a course it keeps
 (``check_assignment(keep=...)``). The tutor's week carries on in that course, so that each
-week's kernels serve both: a Blackboard download brings the model and blank work again,
-unchanged, and a ``wrong`` learner's (the model with one answer made wrong,
-tests/course/fixtures/_tutor_week.py), collected with ``nbgrader zip_collect``; grading runs
-only the wrong learner's notebook (the rest is unchanged since the check graded it); the tutor
-grades written answers by hand; feedback; the Blackboard export; grading again changes nothing.
-Every step's outcome is asserted, for every assignment.
+week's kernels serve both: a Blackboard download brings a ``wrong`` learner's notebook (the
+model with one answer made wrong, tests/course/fixtures/_tutor_week.py), collected with
+``nbgrader zip_collect``; grading runs only that notebook (the model, blank and half-answered
+work is unchanged since the check graded it); the tutor grades written answers by hand;
+feedback; the Blackboard export; grading again changes nothing. Every step's outcome is
+asserted, for every assignment. tests/course/test_tutor_week.py runs the week from a new
+course, every learner's work new, on a small assignment.
 
 Set ``CLEAR_COURSE_DIR`` to check another course folder (tests/course/test_check.py does, to
 prove this file passes on an empty course and fails on a broken assignment).
@@ -73,8 +74,12 @@ def test_assignment_is_ready(
 
 def _hidden_lines(source: Path, handed_in: Path, graded: Path) -> set[str]:
     """Lines of the hidden tests that the learner's feedback may not show: those found
-    neither in the notebook handed in nor in the outputs of its graded copy."""
-    parts = [c.source for c in nbformat.read(handed_in, as_version=4).cells]
+    neither in the learner's answers nor in the outputs of the graded notebook."""
+    parts = [
+        c.source
+        for c in nbformat.read(handed_in, as_version=4).cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    ]
     for cell in nbformat.read(graded, as_version=4).cells:
         for out in cell.get("outputs", []):
             parts.append(str(out.get("text", "")))
