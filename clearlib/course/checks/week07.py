@@ -33,6 +33,7 @@ __all__ = [
     "outcome_window",
     "sensitivity_among_scored",
     "shares_of_each_group",
+    "top_lists",
     "uses_its_index_date",
 ]
 
@@ -271,3 +272,59 @@ def admitted_or_not(y: Any, make_outcome: Any, X: pd.DataFrame) -> None:
             'type "emergency_admission" (not A&E, outpatient or elective) that start in the 365 '
             "days from the index date."
         )
+
+
+def top_lists(
+    captures: Mapping[float, Any], risk: pd.Series, admitted: pd.Series, n_adults: int
+) -> None:
+    """Check each top-list dict (keyed by its fraction): the four keys, a share of the people
+    scored (not of all adults), the highest risks first (a PPV above the base rate of the people
+    scored in ``admitted``), and sensitivity and PPV the right way round (from its own
+    ``true_positives``).
+
+    Examples
+    --------
+    >>> risk = pd.Series([0.9, 0.1, 0.8, 0.2], index=list("abcd"))
+    >>> admitted = pd.Series([True, False, False, False], index=list("abcd"))
+    >>> top_lists({0.5: {"flagged": 2}}, risk, admitted, 10)
+    Traceback (most recent call last):
+    AssertionError: top50 should be a dict with the keys ['flagged', 'ppv', 'sensitivity', 'true_positives']; it is {'flagged': 2}.
+    """
+    keys = {"flagged", "true_positives", "sensitivity", "ppv"}
+    for fraction, got in captures.items():
+        if not (isinstance(got, Mapping) and keys <= set(got)):
+            _fail(
+                f"top{fraction * 100:.0f} should be a dict with the keys {sorted(keys)}; it is {got!r}."
+            )
+    n = len(risk)
+    n_admitted = int(np.asarray(admitted, dtype=bool).sum())
+    base_rate = n_admitted / n
+    for fraction, got in captures.items():
+        k, pct = int(got["flagged"]), f"{fraction:.0%}"
+        if k == int(np.ceil(fraction * n_adults)) and n_adults != n:
+            _fail(
+                f"top {pct}: you flagged {pct} of ALL adults ({k:,}); the list is drawn from the "
+                f"people scored (the {n:,} in risk): {pct} of len(risk)."
+            )
+        if k not in (int(np.floor(fraction * n)), int(np.ceil(fraction * n))):
+            _fail(
+                f"top {pct} should flag {int(np.ceil(fraction * n)):,} people ({pct} of the {n:,} "
+                f"scored, rounded up); yours flags {k:,}. Flag a share of the people scored, not of "
+                "the whole list."
+            )
+        if float(got["ppv"]) <= base_rate:
+            _fail(
+                f"top {pct}: PPV {float(got['ppv']):.1%} is no better than the {base_rate:.1%} of "
+                "everyone: you took the LOWEST risks. Sort highest first: "
+                "sort_values(ascending=False)."
+            )
+        tp = int(got["true_positives"])
+        if (
+            k != n_admitted
+            and abs(float(got["sensitivity"]) - tp / k) < 1e-9
+            and abs(float(got["ppv"]) - tp / n_admitted) < 1e-9
+        ):
+            _fail(
+                f"top {pct}: sensitivity and PPV are swapped. Sensitivity = flagged and admitted / "
+                "ALL admitted; PPV = flagged and admitted / people FLAGGED."
+            )
