@@ -24,6 +24,7 @@ and so are the nbgrader solution and hidden-test markers.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -234,29 +235,57 @@ def publish_learner_edition(
     return LearnerEdition(folder=out, assignments=names, lessons=lessons, searched=searched)
 
 
-def _secrets(root: Path) -> set[str]:
+def _secrets(root: Path) -> dict[str, bool]:
     """Every model-answer statement, hidden-test statement and model written sentence of the
-    course source."""
+    course source, each with whether it *gives something away on its own*: a hidden ``assert``,
+    a model statement that assigns a question's answer (a name its check reads), a written
+    sentence. The others (a hidden test's helper such as counting rows per patient) are
+    searched for in lessons and assignments, but not in clearlib, whose named checks build on
+    the same plain steps to recognise mistakes."""
     import nbformat
 
     from clearlib.course._feedback import _WORD, _flat, _statements_of, hidden_statements
 
-    secrets: set[str] = set()
+    secrets: dict[str, bool] = {}
+
+    def add(statement: str, telling: bool) -> None:
+        secrets[statement] = secrets.get(statement, False) or telling
+
     for nb_path in sorted((root / "source").glob("*/*.ipynb")):
         nb = nbformat.read(nb_path, as_version=4)
-        for cell in nb.cells:
+        cells = nb.cells
+        for i, cell in enumerate(cells):
             meta = cell.metadata.get("nbgrader", {}) or {}
             if cell.cell_type == "code":
-                secrets.update(hidden_statements(cell.source))
+                for statement in hidden_statements(cell.source):
+                    add(statement, statement.startswith("assert "))
                 if meta.get("solution"):
                     block = _region(cell.source, BEGIN_SOLUTION, END_SOLUTION)
-                    secrets.update(_statements_of(block) or [_flat(block)])
+                    read = _names_checked(cells[i + 1 :])
+                    for statement in _statements_of(block) or [_flat(block)]:
+                        target = re.match(r"(\w+)\s*(?:\[.*?\])?\s*=[^=]", statement)
+                        add(statement, bool(target and target.group(1) in read))
             elif meta.get("solution"):  # a model written answer
                 for sentence in re.split(r"(?<=[.!?])\s+", _flat(cell.source)):
                     if len(sentence.split()) >= _MIN_WORDS:
-                        secrets.add(sentence)
+                        add(sentence, True)
     # Statements of one or two names ("return c", ROLE = "practice_nurse") identify nothing.
-    return {s for s in secrets if len(_WORD.findall(s)) >= _MIN_NAMES}
+    return {s: t for s, t in secrets.items() if len(_WORD.findall(s)) >= _MIN_NAMES}
+
+
+def _names_checked(following: list) -> set[str]:
+    """The names the next test cell reads: the question's answers."""
+    from clearlib.course._notebook import strip_hidden_tests
+
+    for cell in following:
+        meta = cell.metadata.get("nbgrader", {}) or {}
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            try:
+                tree = ast.parse(strip_hidden_tests(cell.source))
+            except SyntaxError:
+                return set()
+            return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return set()
 
 
 def _region(source: str, begin: str, end: str) -> str:
@@ -288,7 +317,9 @@ def scan_edition(
     """Search a learner edition for the course source's model answers and hidden tests.
 
     A statement (or written sentence) counts when it is found whole in a file of the edition
-    and is not in what learners see anyway: the released assignments and the lessons.
+    and is not in what learners see anyway: the released assignments and the lessons. In
+    ``clearlib/`` only the statements that give something away on their own count (hidden
+    asserts, statements assigning an answer, written sentences; see :func:`_secrets`).
 
     Returns
     -------
@@ -323,13 +354,13 @@ def scan_edition(
         for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
             if f"### {marker}" in text and not rel.startswith("clearlib/"):
                 found.append((rel, f"### {marker}"))
-    for secret in sorted(secrets):
+    for secret, telling in sorted(secrets.items()):
         at = everything.find(secret)
         if at < 0 or (secret in public and _shows(public, secret)):
             continue
         while at >= 0:
             rel = next(r for start, r in reversed(starts) if start <= at)
-            if _shows(texts[rel], secret):
+            if (telling or not rel.startswith("clearlib/")) and _shows(texts[rel], secret):
                 found.append((rel, secret))
                 break
             at = everything.find(secret, at + 1)

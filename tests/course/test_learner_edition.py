@@ -84,6 +84,25 @@ def test_a_planted_leak_is_found(edition: Path, tmp_path: Path) -> None:
     assert any(text == "### BEGIN HIDDEN TESTS" for _, text in found)
 
 
+def test_a_hidden_assert_copied_into_clearlib_is_found(edition: Path, tmp_path: Path) -> None:
+    """In clearlib, a hidden test's assert is a leak; a plain helper step it shares is not."""
+    from clearlib.course._learner import _secrets
+    from clearlib.course._notebook import course_dir
+
+    secrets = _secrets(course_dir())
+    hidden_assert = next(s for s, telling in sorted(secrets.items()) if s.startswith("assert "))
+    helper = next(s for s, telling in sorted(secrets.items()) if not telling)
+    copy = tmp_path / "edition"
+    shutil.copytree(edition, copy)
+    module = copy / "clearlib" / "course" / "checks" / "_core.py"
+    module.write_text(
+        module.read_text(encoding="utf-8") + f"\n# {hidden_assert}\n# {helper}\n",
+        encoding="utf-8",
+    )
+    _, found = scan_edition(copy)
+    assert found == [("clearlib/course/checks/_core.py", hidden_assert)]
+
+
 def test_rebuilding_keeps_the_learners_work_and_git(tmp_path: Path) -> None:
     """A rebuild in a clone keeps .git and my-work/, replaces the rest, and can commit."""
     out = tmp_path / "edition"
