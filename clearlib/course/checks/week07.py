@@ -3,10 +3,12 @@
 Each check takes a learner's answer (and their own functions and earlier answers) and fails
 with a message naming the mistake when the answer is what that mistake gives, recomputed here
 from ``pcn``: the palliative care register counted, DNAs counted, all history instead of the
-365 days before, the index date ignored, the outcome window open or on the wrong side, a
-top-k list rounded down, sensitivity over the wrong people, a group's share of the list; and
-the shape of the answers (one row per adult, a True/False outcome). None of them works out the
-right answer; the hidden tests in the assignment do that.
+365 days before, the index date ignored, the outcome window open or on the wrong side, the
+training set or every adult scored, an AUC ranked the wrong way round or worked out on the
+training set, each decile's share of the admissions, a top-k list rounded down, sensitivity over
+the wrong people, a top 2% drawn within each group, a group's share of the list; and the shape
+of the answers (one row per adult, a True/False outcome, ten deciles, one row per group). None
+of them works out the right answer; the hidden tests in the assignment do that.
 
 Examples
 --------
@@ -25,10 +27,17 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "FAIRNESS_COLUMNS",
     "admitted_or_not",
+    "auc_of_the_test_set",
+    "calibration_deciles",
     "counts_the_year_before",
+    "fairness_groups",
+    "fairness_tables",
     "features_from_before",
     "flags_rounded_up",
+    "held_out_scores",
+    "judged_outcome",
     "one_row_per_adult",
     "outcome_window",
     "sensitivity_among_scored",
@@ -327,4 +336,229 @@ def top_lists(
             _fail(
                 f"top {pct}: sensitivity and PPV are swapped. Sensitivity = flagged and admitted / "
                 "ALL admitted; PPV = flagged and admitted / people FLAGGED."
+            )
+
+
+def judged_outcome(index: pd.Index, yours: Any, fallback: pd.Series) -> pd.Series:
+    """The outcome to judge the people in ``index`` with: the learner's own (``yours``, from
+    Question 2) when it is a Series holding every one of them, else ``fallback``.
+
+    Examples
+    --------
+    >>> people = pd.Index(["p1", "p2"])
+    >>> judged_outcome(people, pd.Series([1, 0, 1], index=["p2", "p1", "p3"]), None).tolist()
+    [False, True]
+    >>> judged_outcome(people, None, pd.Series([True, False], index=people)).tolist()
+    [True, False]
+    """
+    if isinstance(yours, pd.Series) and yours.index.is_unique and index.isin(yours.index).all():
+        return yours.loc[index].astype(bool)
+    return fallback.reindex(index)
+
+
+def held_out_scores(
+    risk: Any, everyone: pd.Index, train: Any, test: Any, admitted: pd.Series
+) -> None:
+    """Check ``risk`` scores exactly the ``test`` people of the split (not every adult, not the
+    ``train`` people), with probabilities that rank admitted people higher (``admitted``: the
+    outcome of ``everyone``).
+
+    Examples
+    --------
+    >>> everyone = pd.Index(["a", "b", "c", "d"])
+    >>> admitted = pd.Series([True, False, True, False], index=everyone)
+    >>> held_out_scores(pd.Series([0.8, 0.3], index=["c", "d"]), everyone, ["a", "b"], ["c", "d"],
+    ...                 admitted)
+    >>> held_out_scores(pd.Series([0.7, 0.2], index=["a", "b"]), everyone, ["a", "b"], ["c", "d"],
+    ...                 admitted)
+    Traceback (most recent call last):
+    AssertionError: risk scores the training set: a model always looks better on the people it learned from. Score X_test.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if not isinstance(risk, pd.Series):
+        _fail(f"risk should be a pandas Series; it is a {type(risk).__name__}.")
+    mine = set(risk.index)
+    if mine == set(everyone):
+        _fail(
+            "risk scores every adult: judge the model on the held-out test set only "
+            "(predict_proba(X_test))."
+        )
+    if mine == set(train):
+        _fail(
+            "risk scores the training set: a model always looks better on the people it learned "
+            "from. Score X_test."
+        )
+    if len(mine) != len(test):
+        _fail(
+            f"risk should have one value per test-set adult ({len(test):,}); it has "
+            f"{len(risk):,}. Use train_test_split(X, y, test_size=0.3, random_state=0, "
+            "stratify=y) and index risk like X_test."
+        )
+    if mine != set(test):
+        _fail(
+            "risk is for different people than train_test_split(X, y, test_size=0.3, "
+            "random_state=0, stratify=y) puts in the test set: use exactly these arguments, and "
+            "index risk like X_test."
+        )
+    r = risk.to_numpy(dtype=float)
+    if not (np.isfinite(r).all() and (r >= 0).all() and (r <= 1).all()):
+        _fail(
+            "risk should hold probabilities between 0 and 1: use model.predict_proba(X_test)[:, 1]."
+        )
+    auc = roc_auc_score(admitted.loc[risk.index], risk)
+    if not auc > 0.5:
+        _fail(
+            f"Your risk ranks admitted people LOWER (AUC {auc:.2f}): predict_proba(...)[:, 0] is "
+            "the probability of NOT being admitted. Take column 1 (the class True)."
+        )
+
+
+def auc_of_the_test_set(
+    auc: Any, risk: pd.Series, admitted: pd.Series, names: Mapping[str, Any]
+) -> None:
+    """Check ``auc`` is a single number and not what the usual slips give: the scores ranked the
+    wrong way round, the AUC of the training set or of every adult (worked out with the
+    learner's own ``model``, ``X_train``, ``y_train``, ``X`` and ``y`` from ``names``, the
+    notebook's variables, when they are there).
+
+    Examples
+    --------
+    >>> risk = pd.Series([0.9, 0.2, 0.6, 0.4])
+    >>> admitted = pd.Series([True, False, False, True])
+    >>> auc_of_the_test_set(0.75, risk, admitted, {})
+    >>> auc_of_the_test_set(0.25, risk, admitted, {})
+    Traceback (most recent call last):
+    AssertionError: auc is 1 minus the right answer: the scores are ranked the wrong way round (roc_auc_score(y_test, risk)).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if not isinstance(auc, float | np.floating):
+        _fail(f"auc should be a single number; it is a {type(auc).__name__}.")
+    reversed_auc = roc_auc_score(admitted, -risk)
+    if abs(auc - reversed_auc) <= 1e-6 and abs(reversed_auc - 0.5) >= 1e-6:
+        _fail(
+            "auc is 1 minus the right answer: the scores are ranked the wrong way round "
+            "(roc_auc_score(y_test, risk))."
+        )
+    model = names.get("model")
+    for features, outcome, who in (
+        ("X_train", "y_train", "training set"),
+        ("X", "y", "every adult"),
+    ):
+        # No such variables, or a model that cannot score them: nothing to compare with.
+        try:
+            other = roc_auc_score(names[outcome], model.predict_proba(names[features])[:, 1])
+        except Exception:
+            continue
+        if abs(auc - other) < 1e-6:
+            _fail(
+                f"auc is {auc:.4f}, the AUC on the {who}: use roc_auc_score(y_test, risk), on the "
+                "test set (not the training set)."
+            )
+
+
+def calibration_deciles(calibration: Any, risk: pd.Series, admitted: pd.Series) -> None:
+    """Check ``calibration`` has the columns ``n``, ``mean_risk`` and ``admitted_rate``, the
+    deciles 1 to 10 (10 the highest risk) holding everyone in ``risk``, and an admitted rate
+    within each decile (not each decile's share of all admissions, which adds up to 1).
+
+    Examples
+    --------
+    >>> risk = pd.Series(np.linspace(0.01, 0.5, 20))
+    >>> admitted = pd.Series([False] * 15 + [True] * 5)
+    >>> table = pd.DataFrame({"n": [2] * 10, "mean_risk": np.linspace(0.5, 0.01, 10),
+    ...                       "admitted_rate": [0.0] * 10}, index=range(1, 11))
+    >>> calibration_deciles(table, risk, admitted)
+    Traceback (most recent call last):
+    AssertionError: Decile 10 should be the HIGHEST predicted risk and decile 1 the lowest.
+    """
+    if not isinstance(calibration, pd.DataFrame):
+        _fail("calibration should be a DataFrame, one row per decile.")
+    for column in ["n", "mean_risk", "admitted_rate"]:
+        if column not in calibration.columns:
+            _fail(f"calibration needs a column {column!r}; it has {list(calibration.columns)}.")
+    if [int(d) for d in calibration.index] != list(range(1, 11)):
+        _fail(
+            "calibration should have the deciles 1 to 10 as its index, in order; it has "
+            f"{list(calibration.index)}."
+        )
+    if int(calibration["n"].sum()) != len(risk):
+        _fail(
+            f"The deciles hold {int(calibration['n'].sum()):,} people; the test set has "
+            f"{len(risk):,}."
+        )
+    mean_risk = calibration["mean_risk"].to_numpy(dtype=float)
+    if not mean_risk[-1] > mean_risk[0]:
+        _fail("Decile 10 should be the HIGHEST predicted risk and decile 1 the lowest.")
+    rate = calibration["admitted_rate"].to_numpy(dtype=float)
+    if abs(rate.sum() - 1) <= 1e-6 and abs(rate.mean() - admitted.mean()) >= 0.01:
+        _fail(
+            "admitted_rate adds up to 1 across deciles: it should be the share of each decile's "
+            "people admitted (mean of y within the decile), not the decile's share of all "
+            "admissions."
+        )
+
+
+FAIRNESS_COLUMNS = ["n", "admitted_rate", "mean_risk", "share_in_top2", "top2_sensitivity"]
+
+
+def fairness_groups(pcn: Any, ids: pd.Index) -> dict[str, pd.Series]:
+    """Each scored person's group, as text, for ``by_deprivation`` (IMD quintile,
+    ``(imd_decile + 1) // 2``), ``by_sex`` and ``by_ethnicity``, indexed by ``ids``."""
+    p = pcn.patients.set_index("patient_id").loc[ids]
+    return {
+        "by_deprivation": ((p["imd_decile"] + 1) // 2).astype(int).astype(str),
+        "by_sex": p["sex"].astype(str),
+        "by_ethnicity": p["ethnicity"].astype(str),
+    }
+
+
+def _labels(table: pd.DataFrame, name: str) -> list[str]:
+    if name == "by_deprivation":
+        return [str(int(float(i))) for i in table.index]
+    return [str(i) for i in table.index]
+
+
+def fairness_tables(tables: Mapping[str, Any], pcn: Any, risk: pd.Series) -> None:
+    """Check each fairness table (``by_deprivation``, ``by_sex``, ``by_ethnicity``): a DataFrame
+    with the five columns, one row per group of the people in ``risk``, holding all of them, and
+    not a top 2% drawn within each group (every group about 2% on the list, each exactly its own
+    2%, rounded).
+
+    Examples
+    --------
+    >>> fairness_tables({"by_sex": pd.Series([1.0])}, None, pd.Series([0.5]))
+    Traceback (most recent call last):
+    AssertionError: by_sex should be a DataFrame (from fairness_table).
+    """
+    groups: dict[str, pd.Series] | None = None
+    for name, table in tables.items():
+        if not isinstance(table, pd.DataFrame):
+            _fail(f"{name} should be a DataFrame (from fairness_table).")
+        missing = [c for c in FAIRNESS_COLUMNS if c not in table.columns]
+        if missing:
+            _fail(f"{name} needs the columns {FAIRNESS_COLUMNS}; missing {missing}.")
+        groups = groups or fairness_groups(pcn, risk.index)
+        sizes = groups[name].value_counts()
+        mine = table.set_axis(_labels(table, name))
+        if sorted(mine.index) != sorted(sizes.index):
+            _fail(
+                f"{name} should have one row per group: {sorted(sizes.index)}; it has "
+                f"{sorted(mine.index)}."
+            )
+        if int(mine["n"].sum()) != len(risk):
+            _fail(
+                f"{name}: the groups hold {int(mine['n'].sum()):,} people; the test set has "
+                f"{len(risk):,}."
+            )
+        share = mine["share_in_top2"].to_numpy(dtype=float)
+        n = sizes.loc[mine.index].to_numpy(dtype=float)
+        own_lists = [k(0.02 * n) / n for k in (np.ceil, np.floor, np.round)]
+        within = np.any([np.isclose(share, own, rtol=0, atol=1e-9) for own in own_lists], axis=0)
+        if (np.abs(share - 0.02) < 0.0025).all() and within.all():
+            _fail(
+                f"{name}: every group has about 2% on the list, so you drew a top 2% WITHIN each "
+                "group. The real list is drawn once from everyone scored; then measure each "
+                "group's share of it."
             )
