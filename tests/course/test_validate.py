@@ -126,7 +126,7 @@ def test_blank_release_says_each_question_is_not_answered_yet(week01: dict) -> N
     assert status == 1, stdout + stderr
     lines = stdout.splitlines()
     unanswered = [ln for ln in lines if ln.endswith("]") and " — not answered yet  [" in ln]
-    assert len(unanswered) == len(info.cells) == 9, stdout
+    assert len(unanswered) == len(info.cells), stdout
     for cell in info.cells:
         assert any(ln.endswith(f"[{cell.grade_id}]") for ln in unanswered), cell.grade_id
     assert (
