@@ -72,10 +72,12 @@ def test_assignment_is_ready(
     _tutors_week(course, info, report.half_points, tmp_path)
 
 
-def _hidden_lines(source: Path, handed_in: Path, graded: Path) -> set[str]:
+def _hidden_lines(source: Path, handed_in: Path, graded: Path, release: Path) -> set[str]:
     """Lines of the hidden tests that the learner's feedback may not show: those found
-    neither in the learner's answers nor in the outputs of the graded notebook."""
-    parts = [
+    neither in the learner's answers, nor in the outputs of the graded notebook, nor in the
+    learner version (a message or helper line that a visible check has too)."""
+    parts = [c.source for c in nbformat.read(release, as_version=4).cells]
+    parts += [
         c.source
         for c in nbformat.read(handed_in, as_version=4).cells
         if c.get("metadata", {}).get("nbgrader", {}).get("solution")
@@ -149,6 +151,7 @@ def _tutors_week(course: Path, info: AssignmentInfo, half_points: float, tmp: Pa
         source,
         course / "submitted" / WRONG / assignment / notebook,
         course / "autograded" / WRONG / assignment / notebook,
+        course / "release" / assignment / notebook,
     )
     assert hidden
     shown = {ln.strip() for ln in html.unescape(re.sub(r"<[^>]+>", "", text[WRONG])).splitlines()}
