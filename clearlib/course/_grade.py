@@ -23,6 +23,12 @@ How it works (``grade_assignment``):
 
 One kernel per notebook, as nbgrader does; the per-cell time limit is nbclient's ``timeout``.
 
+The graded tests do not run in that kernel (``trusted=True``, the default): each test cell's
+declared answers are exported from it as data, and the tests run afterwards in a separate,
+trusted process that never executes learner code
+(:class:`~clearlib.course._trusted_execute.TrustedExecute`). ``trusted=False`` keeps nbgrader's
+own behaviour, tests and learner code in one kernel, for comparison.
+
 Grading again (the default, ``force=False``) grades only submissions that are new or changed:
 the parent keeps a checksum of each graded submission folder, and of each written answer, in
 ``autograded/.clear-graded-<assignment>.json``. nbgrader's autograde flags every hand-graded
@@ -426,6 +432,7 @@ class _Settings:
     output_limit_kb: int
     force: bool
     policy: SandboxPolicy | None
+    trusted: bool = True
 
 
 # --- what was graded last time ------------------------------------------------------------------
@@ -590,6 +597,7 @@ def _grade_learner(learner: str) -> dict:
 
     from clearlib.course import _sandbox
     from clearlib.course._sandbox import SandboxedExecute
+    from clearlib.course._trusted_execute import TrustedExecute
 
     app = _WORKER["app"]
     settings: _Settings = _WORKER["settings"]
@@ -600,9 +608,9 @@ def _grade_learner(learner: str) -> dict:
     app.coursedir.student_id = learner
     app.coursedir.assignment_id = settings.assignment
     converter = Autograde(coursedir=app.coursedir, parent=app)
+    executor = TrustedExecute if settings.trusted else SandboxedExecute
     converter.autograde_preprocessors = [
-        SandboxedExecute if _resolve(pp) is Execute else pp
-        for pp in converter.autograde_preprocessors
+        executor if _resolve(pp) is Execute else pp for pp in converter.autograde_preprocessors
     ]
     error = ""
     try:
@@ -926,6 +934,7 @@ def grade_assignment(
     output_limit_kb: int = 512,
     progress: bool | Callable = True,
     force: bool = False,
+    trusted: bool = True,
 ) -> GradingReport:
     """Autograde every collected submission of ``assignment`` in parallel, sandboxed.
 
@@ -964,6 +973,11 @@ def grade_assignment(
         ``skipped`` with their recorded grades. Either way, a written answer already graded
         by hand whose text has not changed keeps its grade: it is not flagged "needs manual
         grade" again.
+    trusted : bool
+        Default True: each graded test runs in the trusted runner, outside the learner's
+        kernel, on the answers its cell declares (``# answers:``), exported from the kernel
+        as data (see :mod:`clearlib.course._trusted_execute`). False: the legacy grader,
+        where tests run in the learner's kernel (a learner's code can change how they run).
 
     Returns
     -------
@@ -1044,6 +1058,7 @@ def grade_assignment(
             output_limit_kb=int(output_limit_kb),
             force=True,
             policy=policy,
+            trusted=bool(trusted),
         )
         run = _Run(settings, coursedir, progress, len(to_grade), results)
         run.fingerprints = (store, now, store_path)
@@ -1060,7 +1075,12 @@ def grade_assignment(
         jobs=int(jobs),
         cell_timeout=int(cell_timeout),
         memory_mb=int(memory_mb),
-        settings={"output_limit_kb": int(output_limit_kb), "force": bool(force), "sandbox": policy},
+        settings={
+            "output_limit_kb": int(output_limit_kb),
+            "force": bool(force),
+            "sandbox": policy,
+            "trusted": bool(trusted),
+        },
     )
 
 
@@ -1112,6 +1132,8 @@ class _Run:
         # nbgrader's modules are imported before the workers fork, so they start at once
         from nbgrader.api import Gradebook
         from nbgrader.converters import Autograde  # noqa: F401
+
+        from clearlib.course import _trusted_execute  # noqa: F401
 
         pending = list(learners)
         try:

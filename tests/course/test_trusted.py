@@ -1,0 +1,425 @@
+"""The trusted grader: answers cross as data, tests run outside the learner's kernel."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+import _grading_course as gc
+
+from clearlib.course._answers import (
+    KINDS,
+    Answer,
+    AnswerDeclarationError,
+    AnswerExportError,
+    export_answers,
+    load_answer,
+    parse_answers,
+    undeclared_names,
+)
+from clearlib.course._grade import grade_assignment
+
+pytestmark = pytest.mark.xdist_group("grading")
+
+ASSIGNMENT = "01-trusted-fixture"
+
+
+# --- declarations -------------------------------------------------------------------------------
+def test_parse_answers_reads_names_kinds_and_optional() -> None:
+    """The '# answers:' line gives each name, its kind, and '?' for None accepted."""
+    source = '"""Checks."""\n# answers: a: number, b_2: table?, f: function\nassert a'
+    assert parse_answers(source) == [
+        Answer("a", "number"),
+        Answer("b_2", "table", optional=True),
+        Answer("f", "function"),
+    ]
+    assert parse_answers("# answers: none\nassert True") == []
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ("assert x", "no '# answers:' line"),
+        ("# answers: x: anything", "kind among"),
+        ("# answers: x: number, x: text", "twice"),
+        ("# answers: x: number\n# answers: y: number", "two '# answers:' lines"),
+    ],
+)
+def test_bad_declarations_say_what_to_write(source: str, match: str) -> None:
+    """A missing or malformed declaration raises an error naming the fix."""
+    with pytest.raises(AnswerDeclarationError, match=match):
+        parse_answers(source)
+
+
+def test_undeclared_names_finds_what_a_test_reads_from_elsewhere() -> None:
+    """Names read but not declared, bound in the cell, builtin or allowed are reported."""
+    cell = (
+        "# answers: rate: number\n"
+        "from math import isclose\n"
+        "expected = sessions['n'].sum() / len(patients)\n"
+        "assert isclose(rate, expected), [p for p in secret]\n"
+        "def helper(x):\n    return x + offset\n"
+    )
+    assert undeclared_names(cell, allowed={"patients"}) == ["offset", "secret", "sessions"]
+
+
+# --- export and load ----------------------------------------------------------------------------
+class Anything:
+    """Equal to everything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+class LyingFloat(float):
+    """A float equal to everything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = float.__hash__
+
+
+class Evil:
+    """Runs code if unpickled."""
+
+    def __reduce__(self):
+        return (print, ("pickled!",))
+
+
+def _round_trip(tmp_path: Path, values: dict, spec: list[tuple[str, str, bool]]) -> dict:
+    export_answers(values, str(tmp_path), spec, "c1")
+    out = {}
+    for name, kind, optional in spec:
+        try:
+            out[name] = load_answer(tmp_path, Answer(name, kind, optional))
+        except AnswerExportError as exc:
+            out[name] = exc
+    return out
+
+
+def test_every_kind_round_trips_with_exact_types(tmp_path: Path) -> None:
+    """Each kind crosses as data and comes back with the same value and a plain type."""
+    import plotly.graph_objects as go
+
+    frame = pd.DataFrame(
+        {"n": [1, 2], "when": pd.to_datetime(["2026-01-01", "2026-02-01"]).astype("M8[s]")},
+        index=pd.Index(["a", "b"], name="practice"),
+    )
+    series = pd.Series([1.5, 2.5], index=pd.Index(["p", "q"], name="k"), name="rate")
+    values = {
+        "n": np.int64(7),
+        "x": 2.5,
+        "ok": True,
+        "s": "text",
+        "items": [1, (2, "b"), {"k": 1.5}],
+        "d": {1: "a", "b": [None, 2]},
+        "ts": pd.Timestamp("2026-03-01"),
+        "table": frame,
+        "series": series,
+        "array": np.arange(6).reshape(2, 3),
+        "figure": go.Figure(go.Bar(x=[1], y=[2])),
+        "maybe": None,
+    }
+    spec = [
+        ("n", "number", False),
+        ("x", "number", False),
+        ("ok", "boolean", False),
+        ("s", "text", False),
+        ("items", "list", False),
+        ("d", "dict", False),
+        ("ts", "timestamp", False),
+        ("table", "table", False),
+        ("series", "series", False),
+        ("array", "array", False),
+        ("figure", "figure", False),
+        ("maybe", "table", True),
+    ]
+    got = _round_trip(tmp_path, values, spec)
+    assert type(got["n"]) is np.int64 and got["n"] == 7
+    assert type(got["x"]) is float and got["x"] == 2.5
+    assert got["ok"] is True and got["s"] == "text"
+    assert got["items"] == [1, (2, "b"), {"k": 1.5}] and got["d"] == {1: "a", "b": [None, 2]}
+    assert got["ts"] == pd.Timestamp("2026-03-01")
+    pd.testing.assert_frame_equal(got["table"], frame)
+    pd.testing.assert_series_equal(got["series"], series)
+    assert type(got["table"]) is pd.DataFrame and type(got["series"]) is pd.Series
+    np.testing.assert_array_equal(got["array"], values["array"])
+    assert type(got["figure"]) is go.Figure and list(got["figure"].data[0].y) == [2]
+    assert got["maybe"] is None
+    assert set(KINDS) >= {kind for _, kind, _ in spec}
+
+
+def test_wrong_kinds_are_refused_with_a_plain_message(tmp_path: Path) -> None:
+    """Liars, wrong types, missing names and pickling objects score nothing, said plainly."""
+    values = {
+        "a": Anything(),
+        "f": LyingFloat(0.0),
+        "b": True,
+        "frame": pd.DataFrame({"x": [1]}).pipe(lambda d: type("Sub", (pd.DataFrame,), {})(d)),
+        "evil": Evil(),
+        "objects": np.array([Evil()], dtype=object),
+        "nested": [1, Evil()],
+        "none": None,
+    }
+    spec = [
+        ("a", "number", False),
+        ("f", "number", False),
+        ("b", "number", False),
+        ("frame", "table", False),
+        ("evil", "dict", False),
+        ("objects", "array", False),
+        ("nested", "list", False),
+        ("none", "number", False),
+        ("missing", "text", False),
+    ]
+    got = _round_trip(tmp_path, values, spec)
+    assert all(isinstance(v, AnswerExportError) for v in got.values()), got
+    assert str(got["a"]) == "`a` must be a number; found an object of type `Anything`"
+    assert str(got["f"]) == "`f` must be a number; found an object of type `LyingFloat`"
+    assert "found an object of type `bool`" in str(got["b"])
+    assert "found an object of type `Sub`" in str(got["frame"])
+    assert "`Evil`" in str(got["evil"]) and "`Evil`" in str(got["nested"])
+    assert "found None" in str(got["none"])
+    assert "`missing` is not defined" in str(got["missing"])
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"pickle" not in written and b"\x80\x04" not in written
+
+
+def test_loader_never_unpickles_what_the_kernel_wrote(tmp_path: Path, capsys) -> None:
+    """A pickle or a symbolic link where an answer should be is refused, not loaded."""
+    import pickle
+
+    (tmp_path / "arr.npy").write_bytes(pickle.dumps(Evil()))
+    np.save(tmp_path / "obj.npy", np.array([1, "x"], dtype=object), allow_pickle=True)
+    (tmp_path / "link.json").symlink_to("/etc/hostname")
+    for name in ("arr", "obj"):
+        with pytest.raises(AnswerExportError, match="could not be read"):
+            load_answer(tmp_path, Answer(name, "array"))
+    with pytest.raises(AnswerExportError, match="could not be read"):
+        load_answer(tmp_path, Answer("link", "text"))
+    assert "pickled!" not in capsys.readouterr().out
+
+
+# --- grading a whole assignment -----------------------------------------------------------------
+SETUP = """\
+import pandas as pd
+
+sessions = pd.DataFrame(
+    {"practice": ["A", "A", "B", "C", "C", "C"], "patients": [12, 8, 20, 5, 7, 9]}
+)"""
+
+QUESTIONS = [
+    (
+        "q1-total",
+        "total_patients = int(sessions['patients'].sum())",
+        '"""Checks total_patients."""\n# answers: total_patients: number\n'
+        "assert total_patients == 61, f'total_patients should be 61; it is {total_patients}'",
+        1,
+    ),
+    (
+        "q2-per-practice",
+        "per_practice = sessions.groupby('practice')['patients'].sum()",
+        '"""Checks per_practice."""\n# answers: per_practice: series\n'
+        "assert len(per_practice) == 3, 'one row per practice'\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "assert per_practice['B'] == 20, 'B saw 20'\n"
+        "### END HIDDEN TESTS",
+        2,
+    ),
+    (
+        "q3-busiest",
+        "busiest = int(sessions['patients'].max())",
+        '"""Checks busiest."""\n# answers: busiest: number\n'
+        "assert busiest == sessions['patients'].max(), 'busiest is the largest session'",
+        1,
+    ),
+    (
+        "q4-bigger",
+        "def bigger(a, b):\n    return a if a > b else b",
+        '"""Checks bigger."""\n# answers: bigger: function\n'
+        "assert bigger(3, 5) == 5, 'bigger(3, 5) should be 5'\n"
+        "assert bigger(9, 2) == 9, 'bigger(9, 2) should be 9'",
+        2,
+    ),
+]
+FULL = sum(points for *_, points in QUESTIONS)
+
+
+def _source_notebook(path: Path) -> Path:
+    cells = [
+        nbformat.v4.new_markdown_cell("# Trusted grading fixture"),
+        _cell(nbformat.v4.new_code_cell(SETUP), "setup", locked=True),
+    ]
+    for grade_id, solution, test, points in QUESTIONS:
+        answer = f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION"
+        cells.append(_cell(nbformat.v4.new_code_cell(answer), grade_id, solution=True))
+        cells.append(
+            _cell(nbformat.v4.new_code_cell(test), f"{grade_id}-test", grade=True, points=points)
+        )
+    cells.append(
+        _cell(
+            nbformat.v4.new_markdown_cell("Practice B."),
+            "q5-explain",
+            solution=True,
+            grade=True,
+            points=1,
+        )
+    )
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _cell(cell, grade_id: str, *, locked=False, solution=False, grade=False, points=0):
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked or (grade and not solution),
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if grade:
+        meta["points"] = points
+    cell.metadata["nbgrader"] = meta
+    return cell
+
+
+#: What each cheat puts in the first answer cell (the other answers are left blank).
+CHEATS = {
+    "transformer": ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
+    "run_cell": (
+        "ip = get_ipython()\n"
+        "_real = ip.run_cell\n"
+        "def _fake(raw_cell, *args, **kwargs):\n"
+        "    return _real('total_patients = 61', *args, **kwargs)\n"
+        "ip.run_cell = _fake"
+    ),
+    "strip_asserts": (
+        "import ast\n"
+        "class _NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n"
+        "        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(_NoAsserts())"
+    ),
+    "anything": (
+        "class Anything:\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    def __len__(self):\n        return 3\n"
+        "    def __getitem__(self, key):\n        return Anything()\n"
+        "    def __call__(self, *a):\n        return Anything()\n"
+        "total_patients = per_practice = busiest = Anything()"
+    ),
+    "lying_float": (
+        "class F(float):\n    def __eq__(self, other):\n        return True\n"
+        "total_patients = busiest = F(0)"
+    ),
+}
+
+
+def _submission(release: Path, dest: Path, answers: dict[str, str]) -> Path:
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory):
+    """The fixture assignment with model, blank, cheating and hanging learners, graded once."""
+    base = tmp_path_factory.mktemp("trusted")
+    source = _source_notebook(base / "src" / f"{ASSIGNMENT}.ipynb")
+    course = gc.make_course(base / "course", timeout=8, source=source)
+    release = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    models = {gid: solution for gid, solution, _, _ in QUESTIONS}
+    learners = {
+        "model": models,
+        "blank": {},
+        **{name: {"q1-total": code} for name, code in CHEATS.items()},
+        "os_exit": {"q4-bigger": "import os\nos._exit(0)"},
+        "hangs": {
+            **models,
+            "q4-bigger": "def bigger(a, b):\n    while True:\n        pass",
+        },
+    }
+    notebooks = {
+        name: _submission(release, base / "nb" / f"{name}.ipynb", answers)
+        for name, answers in learners.items()
+    }
+    gc.submit(course, notebooks, assignment=ASSIGNMENT)
+    report = grade_assignment(
+        ASSIGNMENT, course_dir=course, jobs=2, cell_timeout=8, progress=False, force=True
+    )
+    return course, report
+
+
+def test_model_scores_full_and_blank_scores_nothing(graded) -> None:
+    """The model answers pass every test; the released notebook passes none."""
+    _, report = graded
+    assert report["model"].code_score == FULL, report.summary()
+    assert report["blank"].code_score == 0, report.summary()
+
+
+@pytest.mark.parametrize("learner", [*CHEATS, "os_exit"])
+def test_cheats_on_a_blank_notebook_score_nothing(graded, learner: str) -> None:
+    """Transformers, patched run_cell, stripped asserts, liars and a killed kernel score 0."""
+    _, report = graded
+    assert report[learner].code_score == 0, report.summary()
+
+
+def test_liars_are_told_what_type_was_found(graded) -> None:
+    """The feedback line names the answer, its kind and the type found."""
+    _, report = graded
+    messages = {q.grade_id: q.message for q in report["lying_float"].questions}
+    assert messages["q1-total-test"] == (
+        "AnswerError: Q1: `total_patients` must be a number; found an object of type `F`"
+    )
+    anything = {q.grade_id: q.message for q in report["anything"].questions}
+    assert (
+        "`per_practice` must be a pandas Series; found an object of type `Anything`"
+        in (anything["q2-per-practice-test"])
+    )
+
+
+def test_a_function_that_hangs_fails_only_its_own_question(graded) -> None:
+    """A function answer is called with a time limit; the other questions keep their points."""
+    _, report = graded
+    result = report["hangs"]
+    scores = {q.grade_id: q.score for q in result.questions if q.kind == "autograded"}
+    assert scores["q4-bigger-test"] == 0
+    assert result.code_score == FULL - 2, report.summary()
+    message = next(q.message for q in result.questions if q.grade_id == "q4-bigger-test")
+    assert "bigger" in message and "more than" in message
+
+
+def test_visible_test_messages_read_as_in_jupyterlab(graded) -> None:
+    """A failing test's output is its own exception line; outputs of answers are kept."""
+    course, report = graded
+    blank = {q.grade_id: q.message for q in report["blank"].questions}
+    assert "AnswerError: Q1: `total_patients` is not defined" in blank["q1-total-test"]
+    path = course / "autograded" / "model" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(path.read_text())
+    tests = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade") is True]
+    assert all(c["cell_type"] == "markdown" or c["outputs"] == [] for c in tests)
+    assert any("BEGIN HIDDEN TESTS" in "".join(c["source"]) for c in tests)
