@@ -8,6 +8,7 @@ own age and deprivation mix rather than being forced to the national ones.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clearlib import reference
-from clearlib._config import LARGE_TABLES, WINDOW_START
+from clearlib._config import LARGE_TABLES, TABLES, WINDOW_START
+from clearlib._exceptions import DataError
+from clearlib.data._store import arrow_schema, from_arrow, to_arrow, write_parquet
 from clearlib.synth import _model as m
 from clearlib.synth._spec import PracticeSpec, Spec
 
-__all__ = ["Calibration", "calibrate", "generate_pcn", "published_quintile_ratios"]
+__all__ = [
+    "Calibration",
+    "PCNTables",
+    "calibrate",
+    "generate_pcn",
+    "published_quintile_ratios",
+]
 
 NONE = np.iinfo(np.int64).max  # "no date" while dates are whole days
 MODES = ("face_to_face", "telephone", "video_online", "home_visit")
@@ -775,35 +784,39 @@ def _sort_order(*keys: np.ndarray) -> np.ndarray:
     return np.argsort(packed, kind="stable")
 
 
-def _days_to_datetime(d: np.ndarray) -> np.ndarray:
-    out = np.where(d == NONE, np.iinfo(np.int64).min, d)
-    arr = out.astype("datetime64[D]")
-    arr[d == NONE] = np.datetime64("NaT")
-    return arr.astype("datetime64[s]")
+def _dates(d: np.ndarray) -> pa.Array:
+    """Whole days since 1970 (``NONE`` where there is no date) as an Arrow date32 array.
+
+    >>> _dates(np.array([0, NONE, 19000])).to_pylist()
+    [datetime.date(1970, 1, 1), None, datetime.date(2022, 1, 8)]
+    """
+    missing = d == NONE
+    days = np.where(missing, 0, d).astype(np.int32)
+    return pa.array(days, pa.date32(), mask=missing if missing.any() else None)
 
 
-#: pandas' default string dtype (Arrow-backed), for columns built as Arrow arrays.
-_STR = pd.Series([""], dtype="str").dtype
+def _codes(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pa.Array:
+    """Code indices as an Arrow string array of their labels.
+
+    >>> _codes(np.array([1, 0, 1]), ("F", "M")).to_pylist()
+    ['M', 'F', 'M']
+    """
+    return pa.array(list(labels), pa.string()).take(pa.array(np.asarray(values, dtype=np.int64)))
 
 
-def _str_series(arr: pa.Array) -> pd.Series:
-    """A pandas ``str`` Series over an Arrow string array, without converting it."""
-    return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=_STR))
-
-
-def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pd.Series:
+def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pa.Array:
     """Identifiers such as ``SYN-P001000042``: prefix, practice number, serial + 1 padded.
 
     Built as fixed-width ASCII bytes straight into an Arrow string array (no Python strings).
 
-    >>> _ids("SYN-A", 7, np.arange(3), 4).tolist()
+    >>> _ids("SYN-A", 7, np.arange(3), 4).to_pylist()
     ['SYN-A0070001', 'SYN-A0070002', 'SYN-A0070003']
     """
     number = np.asarray(serial, dtype=np.int64) + 1
     head = f"{prefix}{index:03d}"
     if len(number) and (number.max() >= 10**width or number.min() < 0):  # wider than the pad
         digits = pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), width, "0")
-        return _str_series(pc.binary_join_element_wise(head, digits, ""))
+        return pc.binary_join_element_wise(head, digits, "")
     start = len(head)
     size = start + width
     data = np.empty((len(number), size), dtype=np.uint8)
@@ -812,14 +825,27 @@ def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pd.Series:
         data[:, k] = 48 + number % 10
         number //= 10
     offsets = np.arange(0, (len(data) + 1) * size, size, dtype=np.int32)
-    arr = pa.Array.from_buffers(
+    return pa.Array.from_buffers(
         pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    return _str_series(arr)
 
 
-def _cat(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(values.astype(np.int64), categories=list(labels))
+def _table(name: str, columns: dict[str, pa.Array]) -> pa.Table:
+    """A table in its storage schema (``clearlib.data._store.arrow_schema``), checked for blanks.
+
+    >>> _table("conditions", {"patient_id": pa.array(["SYN-P001000001"]),
+    ...     "condition": pa.array(["DM"]), "diagnosed_on": _dates(np.array([19000]))}).num_rows
+    1
+    """
+    schema = arrow_schema(name)
+    data = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    blank = [f.name for f in schema if not f.nullable and data.column(f.name).null_count]
+    if blank:
+        raise DataError(
+            f"{name}: the generator left blanks in {', '.join(blank)}, which the data contract "
+            "says are always filled. This is a fault in clearlib.synth: please report it."
+        )
+    return data
 
 
 def _practice(spec: Spec, cal: Calibration, pr: PracticeSpec, seed: int) -> dict[str, Any]:
@@ -1100,8 +1126,97 @@ def _roster(
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
-def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str, pd.DataFrame]:
+class PCNTables(Mapping[str, pd.DataFrame]):
+    """Every table of one PCN, as :func:`generate_pcn` returns them.
+
+    A mapping of table name to pandas DataFrame, with the dtypes of a loaded dataset. The large
+    tables are built as Arrow tables, practice by practice, when first needed: either read
+    (``tables["appointments"]``, kept), or written with :meth:`write`, one Parquet file per
+    practice, each practice's tables dropped once written (memory holds one practice's tables
+    at a time, whatever the PCN's size).
+    """
+
+    def __init__(
+        self,
+        small: dict[str, pa.Table],
+        practices: Iterator[tuple[str, dict[str, pa.Table]]],
+    ) -> None:
+        self._small = small
+        self._pending: Iterator[tuple[str, dict[str, pa.Table]]] | None = practices
+        self._large: list[tuple[str, dict[str, pa.Table]]] | None = None
+        self._written: Path | None = None
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(name)
+        if name not in self._frames:
+            self._frames[name] = from_arrow(self.arrow(name), name)
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+    def arrow(self, name: str) -> pa.Table:
+        """One table in its storage schema, sorted by its key (all the PCN's practices).
+
+        Raises
+        ------
+        DataError
+            If the large tables were already written with :meth:`write` (they are not kept).
+        """
+        if name in self._small:
+            return self._small[name]
+        if self._large is None:
+            if self._pending is None:
+                raise DataError(
+                    f"the {name} table of this PCN was written to {self._written} and not kept: "
+                    "read it from there, or call generate_pcn again."
+                )
+            self._large = list(self._pending)
+            self._pending = None
+        return pa.concat_tables([tables[name] for _code, tables in self._large])
+
+    def write(self, folder: str | Path) -> dict[str, int]:
+        """Write the large tables into a dataset folder: ``<table>/<practice code>.parquet``.
+
+        Returns
+        -------
+        dict of str to int
+            Rows written, by file path relative to ``folder`` (POSIX separators).
+        """
+        folder = Path(folder)
+        practices: Iterable[tuple[str, dict[str, pa.Table]]]
+        if self._large is not None:  # already built and kept: write those
+            practices = self._large
+        elif self._pending is not None:
+            practices, self._pending, self._written = self._pending, None, folder
+        else:
+            raise DataError(
+                f"this PCN's large tables were already written to {self._written}; "
+                "call generate_pcn again to write them elsewhere."
+            )
+        written: dict[str, int] = {}
+        for code, tables in practices:
+            for table in LARGE_TABLES:
+                rel = f"{table}/{code}.parquet"
+                write_parquet(tables[table], folder / rel)
+                written[rel] = tables[table].num_rows
+        return written
+
+
+def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> PCNTables:
     """Every table for one PCN of a spec, deterministic in (spec, pcn_code, seed).
+
+    Returns
+    -------
+    PCNTables
+        A mapping of table name to DataFrame (dtypes as :func:`clearlib.load_pcn` gives);
+        ``.arrow(name)`` gives a table in its storage schema and ``.write(folder)`` writes the
+        large tables one file per practice.
 
     Examples
     --------
@@ -1144,13 +1259,9 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
         _seed_for(seed, pcn_code + "/staff"),
     )
 
-    out: dict[str, list[pd.DataFrame]] = {k: [] for k in LARGE_TABLES}
     practice_rows = []
     for s in sims:
         pr: PracticeSpec = s["practice"]
-        tables = _practice_tables(params, s, staff, roles, win, [x.code for x in practices])
-        for k, v in tables.items():
-            out[k].append(v)
         listed = int(((s["died"] == NONE) & (s["dereg"] == NONE)).sum())
         practice_rows.append(
             {
@@ -1164,27 +1275,36 @@ def generate_pcn(spec: Spec, pcn_code: str, seed: int | None = None) -> dict[str
                 "care_home_beds": pr.care_home_beds,
             }
         )
-    practices_df = pd.DataFrame(practice_rows)
-    for c in ("practice_code", "pcn_code", "name", "rurality", "clinical_system"):
-        practices_df[c] = practices_df[c].astype("str")
-    result = {"practices": practices_df, "staff": staff}
-    for k, frames in out.items():
-        result[k] = pd.concat(frames, ignore_index=True)
-    return result
+    small = {
+        "practices": to_arrow(pd.DataFrame(practice_rows), "practices"),
+        "staff": to_arrow(staff, "staff"),
+    }
+    return PCNTables(small, _practices_tables(params, sims, staff, roles, win))
+
+
+def _practices_tables(
+    params, sims: list[dict[str, Any]], staff: pd.DataFrame, roles: list[str], win: m.Window
+) -> Iterator[tuple[str, dict[str, pa.Table]]]:
+    """Each practice's large tables in turn; a practice's simulation is let go once used."""
+    staff_ids = pa.array(staff["staff_id"].to_numpy(dtype=object), pa.string())
+    while sims:
+        s = sims.pop(0)
+        yield s["practice"].code, _practice_tables(params, s, staff, staff_ids, roles, win)
 
 
 def _practice_tables(
-    params, s, staff: pd.DataFrame, roles: list[str], win: m.Window, codes: list[str]
-) -> dict[str, pd.DataFrame]:
-    """One practice's large tables. ``codes`` are the PCN's practices: practice columns share
-    those categories, so the PCN's tables are joined without converting them."""
+    params, s, staff: pd.DataFrame, staff_ids: pa.Array, roles: list[str], win: m.Window
+) -> dict[str, pa.Table]:
+    """One practice's large tables, as Arrow tables in their storage schema and key order.
+
+    Rows come out in key order: identifiers are zero-padded serials and the code lists are in
+    alphabetical order, so sorting by integer keys gives the order the strings would.
+    """
     pr: PracticeSpec = s["practice"]
     p = s["p"]
     rng = s["rng"]
     n = len(p["age"])
     pid = _ids("SYN-P", pr.index, np.arange(n), 6)
-    at = codes.index(pr.code)
-    practice_col = pd.Categorical.from_codes(np.full(n, at, dtype=np.int64), categories=codes)
     ls = params["lifestyle"]
     adult = p["age"] >= 18
     ob = s["has"][:, m.REGISTER_CODES.index("OB")]
@@ -1194,56 +1314,55 @@ def _practice_tables(
         30 + rng.gamma(2.0, 2.6, n),
         np.clip(rng.normal(ls["bmi_mean"] - 1.5, ls["bmi_sd"] * 0.8, n), 16, 29.9),
     )
-    bmi = np.where(recorded, np.round(bmi, 1), np.nan)
-    patients = pd.DataFrame(
+    bmi = np.round(bmi, 1)
+    patients = _table(
+        "patients",
         {
             "patient_id": pid,
-            "practice_code": practice_col,
-            "sex": _cat(np.where(p["male"], 1, 0), ("F", "M")),
-            "birth_date": _days_to_datetime(p["birth"]),
-            "imd_decile": p["imd"].astype(np.int64),
-            "ethnicity": _cat(p["ethnicity"], tuple(p["ethnicity_labels"])),
-            "registered_on": _days_to_datetime(s["reg"]),
-            "deregistered_on": _days_to_datetime(s["dereg"]),
-            "died_on": _days_to_datetime(s["died"]),
-            "lives_alone": p["lives_alone"],
-            "care_home_resident": p["care_home"],
-            "housebound": p["housebound"],
-            "carer": p["carer"],
-            "smoking_status": _cat(p["smoking"], SMOKING),
-            "bmi": bmi,
-        }
+            "practice_code": pa.repeat(pr.code, n),
+            "sex": _codes(np.where(p["male"], 1, 0), ("F", "M")),
+            "birth_date": _dates(p["birth"]),
+            "imd_decile": pa.array(p["imd"].astype(np.int64)),
+            "ethnicity": _codes(p["ethnicity"], p["ethnicity_labels"]),
+            "registered_on": _dates(s["reg"]),
+            "deregistered_on": _dates(s["dereg"]),
+            "died_on": _dates(s["died"]),
+            "lives_alone": pa.array(p["lives_alone"], pa.bool_()),
+            "care_home_resident": pa.array(p["care_home"], pa.bool_()),
+            "housebound": pa.array(p["housebound"], pa.bool_()),
+            "carer": pa.array(p["carer"], pa.bool_()),
+            "smoking_status": _codes(p["smoking"], SMOKING),
+            "bmi": pa.array(bmi, pa.float64(), mask=~recorded),
+        },
     )
-    pid_arrow = pa.array(pid.array)
-    if isinstance(pid_arrow, pa.ChunkedArray):
-        pid_arrow = pid_arrow.combine_chunks()
-    # rows in (patient, code) order: identifiers are zero-padded serials and the codes are in
-    # alphabetical order, so integer keys give the order the strings would
     o = _sort_order(s["c_reg"], s["c_owner"])
-    conditions = pd.DataFrame(
+    conditions = _table(
+        "conditions",
         {
-            "patient_id": _str_series(pid_arrow.take(s["c_owner"][o])),
-            "condition": _cat(s["c_reg"][o], m.REGISTER_CODES),
-            "diagnosed_on": _days_to_datetime(s["diag"][o]),
-        }
+            "patient_id": pid.take(s["c_owner"][o]),
+            "condition": _codes(s["c_reg"][o], m.REGISTER_CODES),
+            "diagnosed_on": _dates(s["diag"][o]),
+        },
     )
     o = _sort_order(s["d_idx"], s["d_owner"])
-    deficits = pd.DataFrame(
+    deficits = _table(
+        "frailty_deficits",
         {
-            "patient_id": _str_series(pid_arrow.take(s["d_owner"][o])),
-            "deficit": _cat(s["d_idx"][o], m.DEFICIT_CODES),
-            "first_recorded_on": _days_to_datetime(s["first"][o]),
-        }
+            "patient_id": pid.take(s["d_owner"][o]),
+            "deficit": _codes(s["d_idx"][o], m.DEFICIT_CODES),
+            "first_recorded_on": _dates(s["first"][o]),
+        },
     )
     classes = m.medicine_classes(params)
     o = _sort_order(s["med_cls"], s["med_owner"])
-    medications = pd.DataFrame(
+    medications = _table(
+        "medications",
         {
-            "patient_id": _str_series(pid_arrow.take(s["med_owner"][o])),
-            "medicine_class": _cat(s["med_cls"][o], classes),
-            "started_on": _days_to_datetime(s["med_start"][o]),
-            "stopped_on": _days_to_datetime(s["med_stop"][o]),
-        }
+            "patient_id": pid.take(s["med_owner"][o]),
+            "medicine_class": _codes(s["med_cls"][o], classes),
+            "started_on": _dates(s["med_start"][o]),
+            "stopped_on": _dates(s["med_stop"][o]),
+        },
     )
 
     # appointments: time of day, duration, staff member
@@ -1261,9 +1380,7 @@ def _practice_tables(
     order = _sort_order(ap["owner"], minute.astype(np.int64), ap["day"] - win.start)
     ap = {k: v[order] for k, v in ap.items()}
     minute = minute[order]
-    start = (
-        ap["day"].astype("datetime64[D]").astype("datetime64[m]") + minute.astype("timedelta64[m]")
-    ).astype("datetime64[s]")
+    start = ap["day"].astype(np.int64) * 86_400 + minute.astype(np.int64) * 60
     dur_cfg = a["durations"]
     means = np.asarray([dur_cfg.get(r, dur_cfg["default"]) for r in roles])
     mean = means[ap["role"], ap["mode"]]
@@ -1271,26 +1388,22 @@ def _practice_tables(
     duration = np.round(rng.gamma(shape, mean / shape), 1)
     duration = np.where(ap["status"] == 0, np.maximum(duration, 1.0), 0.0)
     staff_rows = _assign_staff(rng, staff, pr.code, roles, ap["role"])
-    appointments = pd.DataFrame(
+    role_codes = np.asarray([m.ROLE_CODES.index(r) for r in roles])
+    appointments = _table(
+        "appointments",
         {
             "appointment_id": _ids("SYN-A", pr.index, np.arange(ne), 8),
-            "patient_id": _str_series(pid_arrow.take(ap["owner"])),
-            "practice_code": pd.Categorical.from_codes(
-                np.full(ne, at, dtype=np.int64), categories=codes
-            ),
-            "staff_id": _str_series(
-                pa.array(staff["staff_id"].to_numpy(dtype=object), pa.string()).take(staff_rows)
-            ),
-            "role": _cat(
-                np.asarray([m.ROLE_CODES.index(r) for r in roles])[ap["role"]], m.ROLE_CODES
-            ),
-            "start": start,
-            "booked_on": _days_to_datetime(ap["day"] - ap["lead"]),
-            "mode": _cat(ap["mode"], MODES),
-            "national_category": _cat(ap["category"], m.CATEGORIES),
-            "duration_min": duration,
-            "status": _cat(ap["status"], STATUSES),
-        }
+            "patient_id": pid.take(ap["owner"]),
+            "practice_code": pa.repeat(pr.code, ne),
+            "staff_id": staff_ids.take(staff_rows),
+            "role": _codes(role_codes[ap["role"]], m.ROLE_CODES),
+            "start": pa.array(start, pa.timestamp("s")),
+            "booked_on": _dates(ap["day"] - ap["lead"]),
+            "mode": _codes(ap["mode"], MODES),
+            "national_category": _codes(ap["category"], m.CATEGORIES),
+            "duration_min": pa.array(duration, pa.float64()),
+            "status": _codes(ap["status"], STATUSES),
+        },
     )
     h = s["hosp"]
     order = _sort_order(h["kind"], h["owner"], h["start"] - win.start)
@@ -1302,17 +1415,17 @@ def _practice_tables(
         np.minimum(h["start"] + np.maximum(los, 0), np.where(death != NONE, death, NONE)),
         NONE,
     )
-    los_out = pd.array(np.where(los >= 0, end - h["start"], 0), dtype="Int64")
-    los_out[los < 0] = pd.NA
-    hospital = pd.DataFrame(
+    stay = np.where(los >= 0, end - h["start"], 0).astype(np.int64)
+    hospital = _table(
+        "hospital_events",
         {
             "event_id": _ids("SYN-H", pr.index, np.arange(len(order)), 7),
-            "patient_id": _str_series(pid_arrow.take(h["owner"])),
-            "type": _cat(h["kind"], HOSPITAL_TYPES),
-            "start": _days_to_datetime(h["start"]),
-            "end": _days_to_datetime(end),
-            "length_of_stay_days": los_out,
-        }
+            "patient_id": pid.take(h["owner"]),
+            "type": _codes(h["kind"], HOSPITAL_TYPES),
+            "start": _dates(h["start"]),
+            "end": _dates(end),
+            "length_of_stay_days": pa.array(stay, pa.int64(), mask=los < 0),
+        },
     )
     return {
         "patients": patients,

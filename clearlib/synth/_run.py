@@ -1,8 +1,9 @@
 """Generate a whole dataset from a spec: PCN by PCN, in parallel, written atomically.
 
-Each PCN is generated (``clearlib.synth._generate.generate_pcn``) and its large tables are
-written straight away, one Parquet file per practice, so memory holds one PCN at a time
-whatever the size of the ICS. The small tables (practices, staff) are gathered and written at
+Each PCN is generated (``clearlib.synth._generate.generate_pcn``) in a worker process, which
+writes its large tables itself, one Parquet file per practice as each practice's tables are
+built (as Arrow tables in their storage schema), so memory holds one PCN's simulation and one
+practice's tables at a time whatever the size of the ICS. The small tables (practices, staff) are gathered and written at
 the end in spec order, then the optional CSV or Excel copies, then ``manifest.json``.
 
 Everything is written into a hidden sibling folder that is renamed into place at the very end:
@@ -32,7 +33,6 @@ from rich.progress import Progress, TaskID
 
 from clearlib._config import (
     EXTRACT_DATE,
-    LARGE_TABLES,
     REPO_DIR,
     SMALL_TABLES,
     TABLES,
@@ -40,17 +40,15 @@ from clearlib._config import (
     data_dir,
     specs_dir,
 )
-from clearlib._exceptions import ConfigError, DataError, SpecError
+from clearlib._exceptions import ConfigError, SpecError
 from clearlib.data._store import (
     MANIFEST,
     check_excel_rows,
     export_csv,
     export_xlsx,
     file_sha256,
-    to_arrow,
     write_manifest,
     write_parquet,
-    write_tables,
 )
 from clearlib.synth._spec import Spec, load_spec
 
@@ -187,7 +185,7 @@ class _PCNResult:
 def _generate_pcn_files(
     spec: Spec, pcn_code: str, seed: int, folder: str, calibration: Any = None
 ) -> _PCNResult:
-    """Generate one PCN, write its large tables by practice, return its small tables.
+    """Generate one PCN, write its large tables practice by practice, return its small tables.
 
     ``calibration`` is the parent's (solved once per population), so workers do not solve it.
     """
@@ -196,15 +194,8 @@ def _generate_pcn_files(
     if calibration is not None:
         _generate.use_calibration(spec, calibration)
     tables = _generate.generate_pcn(spec, pcn_code, seed)
-    missing = [t for t in TABLES if t not in tables]
-    if missing:
-        raise DataError(
-            f"generate_pcn({pcn_code!r}) returned no {', '.join(missing)} table: every table of "
-            "the data contract is expected."
-        )
-    codes = [p.code for p in spec.practices_of(pcn_code)]
-    files = write_tables({t: tables[t] for t in LARGE_TABLES}, folder, practice_codes=codes)
-    small = {t: to_arrow(tables[t], t) for t in SMALL_TABLES}
+    files = tables.write(folder)  # each practice's tables, written as soon as they are built
+    small = {t: tables.arrow(t) for t in SMALL_TABLES}
     return _PCNResult(pcn_code, small, files)
 
 
