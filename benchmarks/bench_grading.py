@@ -13,6 +13,11 @@ answer by hand (nbgrader's Gradebook API, as the formgrader writes), feedback, e
 prints the wall time of each step and of the week, the load average beside each, and the
 speed-up of ``--jobs`` over one job (week and grading step).
 
+Then the grading step alone for the same learners, by the legacy grader (tests in the learner's
+kernel, ``trusted=False``) and by the trusted grader (tests in a separate process on answers as
+data, the default), alternately and twice each, with the ratio trusted / legacy (the target is
+1.3 at most). ``--grader-only`` runs only this comparison.
+
 With ``--against-nbgrader``, also: ``--n`` generated submissions (correct, partly answered,
 blank, a runtime error, a syntax error) graded by plain serial ``nbgrader autograde``, by
 ``grade_assignment(jobs=...)`` and by ``grade_assignment(jobs=1)``, with the floor (starting
@@ -246,6 +251,48 @@ def _compare_jobs(tmp: Path, assignment: str, n: int, jobs: int, timeout: int) -
         )
 
 
+def _compare_graders(tmp: Path, assignment: str, n: int, jobs: int, timeout: int) -> None:
+    """The grading step for ``n`` learners, legacy against trusted grader, in one run."""
+    from clearlib.course import grade_assignment
+
+    notebooks, counts = _learners(tmp, assignment, n)
+    course = week.release(tmp / "graders", assignment)
+    week.collect(course, assignment, notebooks)
+    print(f"Legacy against trusted grader: {assignment}, {n} learners {counts}, jobs {jobs}")
+    times: dict[bool, list[float]] = {False: [], True: []}
+    scores: dict[bool, dict[str, float]] = {}
+    for trusted in (False, True, False, True):
+        before = _load()
+        start = time.perf_counter()
+        report = grade_assignment(
+            assignment,
+            course_dir=course,
+            jobs=jobs,
+            cell_timeout=timeout,
+            progress=False,
+            force=True,
+            trusted=trusted,
+        )
+        took = time.perf_counter() - start
+        times[trusted].append(took)
+        scores[trusted] = {r.learner: r.code_score for r in report}
+        name = "trusted" if trusted else "legacy "
+        print(f"  {name} {took:7.1f} s   before: {before}; after: {_load()}", flush=True)
+    legacy, trusted = min(times[False]), min(times[True])
+    same = scores[False] == scores[True]
+    print(
+        f"  best of two: legacy {legacy:.1f} s, trusted {trusted:.1f} s; ratio trusted / legacy "
+        f"{trusted / legacy:.2f} (target <= 1.30); per learner +{(trusted - legacy) * jobs / n:.2f} "
+        f"s of a worker; same autograded scores: {'yes' if same else 'NO'}"
+    )
+    if not same:
+        for learner in sorted(scores[False]):
+            if scores[False][learner] != scores[True].get(learner):
+                print(
+                    f"    {learner}: legacy {scores[False][learner]}, trusted {scores[True][learner]}"
+                )
+
+
 def _against_nbgrader(tmp: Path, args: argparse.Namespace) -> None:
     """Serial nbgrader autograde against grade_assignment(jobs=...) and (jobs=1)."""
     from clearlib.course._grade import grade_assignment
@@ -322,11 +369,21 @@ def main() -> None:
     parser.add_argument(
         "--week", action="store_true", help="also the 3-learner week of every assignment"
     )
+    parser.add_argument(
+        "--grader-only",
+        action="store_true",
+        help="only the legacy-against-trusted grading comparison",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
         tmp = Path(name)
-        _compare_jobs(tmp, args.assignment or WEEK, args.learners, args.jobs, args.cell_timeout)
+        assignment = args.assignment or WEEK
+        if args.grader_only:
+            _compare_graders(tmp, assignment, args.learners, args.jobs, args.cell_timeout)
+            return
+        _compare_jobs(tmp, assignment, args.learners, args.jobs, args.cell_timeout)
+        _compare_graders(tmp / "graders", assignment, args.learners, args.jobs, args.cell_timeout)
         if args.against_nbgrader:
             _against_nbgrader(tmp / "against-nbgrader", args)
         if args.week:

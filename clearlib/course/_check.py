@@ -280,6 +280,60 @@ def _check_static(info: AssignmentInfo, report: CheckReport) -> None:
                 )
 
 
+def _check_declarations(info: AssignmentInfo, report: CheckReport) -> None:
+    """Each graded test cell declares the answers it reads, and reads nothing else.
+
+    The trusted grader runs a test on its declared answers (``# answers: name: kind``) and on
+    the names the set-up cells (locked, neither graded nor answers) define; any other name a
+    test reads would not exist there.
+    """
+    import nbformat
+
+    from clearlib.course._answers import (
+        AnswerDeclarationError,
+        names_defined,
+        parse_answers,
+        undeclared_names,
+    )
+
+    for path in info.notebooks:
+        nb = nbformat.read(path, as_version=4)
+        setup: set[str] = set()
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("locked"):
+                continue
+            if not meta.get("grade") and not meta.get("solution"):
+                try:
+                    setup |= names_defined(cell.source)
+                except SyntaxError:
+                    continue
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            where = meta.get("grade_id") or f"{path.name} cell {index + 1}"
+            try:
+                parse_answers(cell.source)
+            except AnswerDeclarationError as exc:
+                report.add(where, str(exc))
+                continue
+            try:
+                extra = undeclared_names(cell.source, setup)
+            except SyntaxError as exc:
+                report.add(where, f"This test cell does not parse: {exc}.")
+                continue
+            if extra:
+                names = ", ".join(f"`{n}`" for n in extra)
+                report.add(
+                    where,
+                    f"This test reads {names}, which it neither declares on its '# answers:' "
+                    "line nor defines, and no locked set-up cell defines: declare each answer "
+                    "it reads (name: kind), or define the name in the test or a locked set-up "
+                    "cell (the trusted grader runs tests on declared answers only).",
+                )
+
+
 def _check_lock(info: AssignmentInfo, report: CheckReport, update: bool) -> None:
     ids = list(info.grade_ids)
     if update:
@@ -681,6 +735,7 @@ def check_assignment(
     report.autograded_points = info.autograded_points
     report.manual_points = info.max_points - info.autograded_points
     _check_static(info, report)
+    _check_declarations(info, report)
     _check_lock(info, report, update_lock)
     if execute and kept is not None:
         kept.mkdir(parents=True, exist_ok=True)

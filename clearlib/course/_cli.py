@@ -183,6 +183,15 @@ def grade(
             "unchanged written answers are kept either way.",
         ),
     ] = False,
+    legacy_grader: Annotated[
+        bool,
+        typer.Option(
+            "--legacy-grader",
+            help="Run the tests in the learner's kernel, as plain nbgrader does (for "
+            "comparison; a learner's code can then change how the tests run). Default: the "
+            "tests run in a separate, trusted process on the answers as data.",
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
     """Autograde the new and changed submissions of an assignment, in parallel and sandboxed.
@@ -210,6 +219,7 @@ def grade(
             memory_mb=memory_mb,
             output_limit_kb=output_limit_kb,
             force=force,
+            trusted=not legacy_grader,
         )
     console.print(report.summary(), soft_wrap=True, markup=False, highlight=False)
 
