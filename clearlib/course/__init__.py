@@ -27,8 +27,10 @@ __all__ = [
     "Check",
     "CheckOutcome",
     "CheckReport",
+    "CollectReport",
     "ConstructFinding",
     "ExportResult",
+    "FeedbackPackage",
     "FeedbackReport",
     "GradedCell",
     "GradingReport",
@@ -56,6 +58,7 @@ __all__ = [
     "check_assignment",
     "check_course",
     "check_setup",
+    "collect_lms",
     "course_config",
     "course_dir",
     "estimate_assignment",
@@ -75,6 +78,7 @@ __all__ = [
     "mastery_figure",
     "objective_mastery",
     "objectives",
+    "package_feedback",
     "plain_message",
     "points_possible",
     "publish_learner_edition",
@@ -150,6 +154,10 @@ _WHERE = {
     "LearnerEdition": "_learner",
     "publish_learner_edition": "_learner",
     "scan_edition": "_learner",
+    "CollectReport": "_lms",
+    "FeedbackPackage": "_lms",
+    "collect_lms": "_lms",
+    "package_feedback": "_lms",
 }
 
 

@@ -301,6 +301,24 @@ def export(
             help="While answers wait for a hand grade: export their points so far (not final).",
         ),
     ] = False,
+    blackboard_column_id: Annotated[
+        str | None,
+        typer.Option(
+            "--blackboard-column-id",
+            metavar="ID",
+            help="The Grade Center column id of the one assignment exported (the number after "
+            "'|' in a downloaded Grade Center file). Without one Blackboard adds a new text "
+            "column worth 0 points.",
+        ),
+    ] = None,
+    tab: Annotated[
+        bool,
+        typer.Option(
+            "--tab",
+            help="Write the Blackboard file tab-delimited (blackboard-grade-center.xls, as "
+            "Blackboard's help recommends) instead of quoted CSV.",
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
     """Export grades (CSV, Blackboard Grade Center upload) and objective mastery (CSV, chart).
@@ -314,6 +332,8 @@ def export(
       clearlib course export 01-getting-started
 
       clearlib course export --all --blackboard-column 01-getting-started=123456
+
+      clearlib course export 02-working-with-tables --blackboard-column-id 123456 --tab
     """
     from clearlib import ConfigError
     from clearlib.course import export_grades
@@ -323,12 +343,23 @@ def export(
             raise ConfigError("Name the assignments to export, or give --all (not both).")
         if complete_only and include_pending:
             raise ConfigError("Give --complete-only or --include-pending, not both.")
+        column_ids = _column_ids(blackboard_column)
+        if blackboard_column_id is not None:
+            if all_ or len(assignments or []) != 1 or not blackboard_column_id.strip():
+                raise ConfigError(
+                    "--blackboard-column-id ID names the column of one assignment: export "
+                    "exactly one (clearlib course export 02-working-with-tables "
+                    "--blackboard-column-id 123456), or give --blackboard-column "
+                    "ASSIGNMENT=ID for each."
+                )
+            column_ids[assignments[0]] = blackboard_column_id.strip()
         result = export_grades(
             None if all_ else assignments,
             course_dir=course_dir,
             out=out,
-            column_ids=_column_ids(blackboard_column),
+            column_ids=column_ids,
             pending="complete_only" if complete_only else "include" if include_pending else "stop",
+            delimiter="\t" if tab else ",",
         )
     console = stdout()
     console.print(result.summary(), soft_wrap=True, markup=False, highlight=False)
@@ -339,6 +370,87 @@ def export(
             f"{worst['share_mastered']:.0%} of {worst['learners_attempted']} learners.",
             soft_wrap=True,
         )
+
+
+@course_app.command("collect-lms")
+def collect_lms(
+    zip_path: Annotated[
+        Path,
+        typer.Argument(metavar="ZIP", help="Blackboard's Assignment File Download (a .zip)."),
+    ],
+    assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
+    timezone: Annotated[
+        str,
+        typer.Option(
+            "--timezone", help="The time zone of Blackboard's attempt times (its server's)."
+        ),
+    ] = "Europe/London",
+    course_dir: CourseDir = None,
+) -> None:
+    """Collect an assignment from Blackboard's download into submitted/, with attempt times.
+
+    Each learner's latest attempt goes to submitted/<username>/<assignment>/ (a renamed
+    notebook under the assignment's name), its time becomes the submission time (so late
+    penalties apply), and every file not placed is listed with the reason: an unknown
+    username, not a notebook, a second notebook, an older attempt. Exits 0 when some files
+    were not placed (check the list); 1 when the zip cannot be read.
+
+    Examples:
+
+      clearlib course collect-lms gradebook_CLEAR_Week01.zip 01-getting-started
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from clearlib.course._lms import collect_lms as collect
+
+    console = stdout()
+    with expected_errors():
+        report = collect(zip_path, assignment, course_dir=course_dir, timezone=timezone)
+    head, *_ = report.summary().splitlines()
+    console.print(escape(head), soft_wrap=True)
+    if report.placed:
+        table = Table("Learner", "Notebook", "Attempt (Blackboard time)", "Late", "Note")
+        for p in report.placed:
+            table.add_row(
+                p.learner,
+                p.notebook,
+                f"{p.attempt:%Y-%m-%d %H:%M:%S}",
+                "[red]late[/red]" if p.late else "",
+                escape(f"renamed from {p.renamed_from}") if p.renamed_from else "",
+            )
+        console.print(table)
+    details = len(report.unplaced) - len(report.problems)
+    if details:
+        console.print(f"Read {details} attempt-details files (Blackboard's receipts).")
+    if report.problems:
+        console.print(
+            f"[yellow]Warning: {len(report.problems)} file(s) not placed:[/yellow]", soft_wrap=True
+        )
+        for u in report.problems:
+            console.print(f"  - {escape(u.file)}: {escape(u.reason)}", soft_wrap=True)
+
+
+@course_app.command("package-feedback")
+def package_feedback(
+    assignment: Annotated[str, typer.Argument(metavar="ASSIGNMENT")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="The folder to write.")],
+    course_dir: CourseDir = None,
+) -> None:
+    """Package each learner's feedback as one file named to return it through Blackboard.
+
+    Copies feedback/<learner>/<assignment>/ (from clearlib course feedback) to
+    OUT/<username>_<assignment>_feedback.html, one per learner, and zips them all.
+
+    Examples:
+
+      clearlib course package-feedback 01-getting-started returns/01
+    """
+    from clearlib.course._lms import package_feedback as package
+
+    with expected_errors():
+        result = package(assignment, out, course_dir=course_dir)
+    stdout().print(result.summary(), soft_wrap=True, markup=False, highlight=False)
 
 
 @course_app.command("similarity")

@@ -9,14 +9,31 @@ Files written (default folder ``course/exports/``, git-ignored):
   ``pending`` while an answer waits for a hand grade, ``not submitted``), score so far, max,
   percent, the points and answers still to grade by hand, then one column per graded cell (its
   grade id; ``pending`` for an answer not graded yet, never 0);
-- ``blackboard-grade-center.csv``: Blackboard Learn's Grade Center upload format: the
-  columns ``Last Name``, ``First Name``, ``Username``, then one column per assignment, every
-  value in quotes. A column named ``<assignment> [Total Pts: <max> Score] |<column id>``
-  updates that existing Grade Center column; without a column id the header is the assignment's
-  name, and Blackboard makes a new column (a text column worth 0 points until edited);
+- ``blackboard-grade-center.csv`` (or, with ``delimiter="\\t"``, the tab-delimited
+  ``blackboard-grade-center.xls``): Blackboard Learn's Grade Center upload layout (below);
 - ``objective-mastery.csv`` and ``objective-mastery.html``: per learning objective, learners
   who attempted it, their mean share of its points, and the share of learners with at least
   80% of them, least-mastered first.
+
+**The Blackboard file** follows Blackboard Learn's help for uploading grades (Original Course
+View, *Grade Center → Work Offline → Upload*): "Uploading or Downloading Grade Center Items for
+Working Offline",
+http://library.blackboard.com/ref/3ea64795-6ecc-4abd-b595-0a9a8dfdec94/Content/_instructor_grade_center/grade_center_upload_download.htm
+(the same text is today's help.blackboard.com page "Work offline with grade data"; a copy:
+https://und.teamdynamix.com/TDClient/2048/IT/KB/ArticleDet?ID=59084). What it says, and what
+this file does:
+
+- learners are matched on their **username**: columns ``Last Name``, ``First Name``,
+  ``Username`` (the nbgrader learner id, which is the Blackboard username when work is
+  collected with ``clearlib course collect-lms``), one row per learner after a header row;
+- a grade column is matched on its **column ID**: a header as Blackboard writes it in its own
+  downloads, ``<name> [Total Pts: <points> Score] |<column id>`` (``Week 02 [Total Pts: 18
+  Score] |123456``), updates that column. A column without an ID makes a **new column**, which
+  Blackboard adds as a text column worth 0 points (not counted in totals until edited): the
+  header is then the assignment's name, and :meth:`ExportResult.summary` says so;
+- comma-delimited files (``.csv``) must hold every value in a quote character (``"``);
+  tab-delimited files (the help gives them the extension ``.xls``) need none. Blackboard
+  recommends tab-delimited files.
 
 A grade waits for a hand grade when nbgrader's ``needs_manual_grade`` is true (a written
 answer nobody has graded, or one changed since). While any does, :func:`export_grades` stops
@@ -59,6 +76,9 @@ __all__ = [
 
 MASTERY_THRESHOLD = 0.8
 BLACKBOARD_FILE = "blackboard-grade-center.csv"
+#: The tab-delimited form: Blackboard's help gives tab-delimited uploads the extension .xls.
+BLACKBOARD_TAB_FILE = "blackboard-grade-center.xls"
+_DELIMITERS = {",": BLACKBOARD_FILE, "\t": BLACKBOARD_TAB_FILE}
 PENDING = "pending"
 _PENDING_CHOICES = ("stop", "complete_only", "include")
 
@@ -487,6 +507,8 @@ class ExportResult:
     points: dict[str, PointsPossible] = field(default_factory=dict)
     pending: list[tuple[str, str, str, float]] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)
+    new_columns: list[str] = field(default_factory=list)
+    board_file: str = BLACKBOARD_FILE
 
     def summary(self) -> str:
         """What was written, one file a line; the points to give each Blackboard column; what
@@ -506,8 +528,17 @@ class ExportResult:
             lines.append(_pending_message(self.pending, stopped=False))
         if self.left_out:
             lines.append(
-                f"Left blank in {BLACKBOARD_FILE} (not final yet): "
+                f"Left blank in {self.board_file} (not final yet): "
                 + ", ".join(f"{x} ({a})" for a, x in self.left_out)
+            )
+        for name in self.new_columns:
+            points = self.points.get(name)
+            worth = f" worth {points.total:g} points" if points else ""
+            lines.append(
+                f"No Blackboard column ID for {name}: the upload makes a NEW column "
+                f"{name!r}, which Blackboard creates as a text column worth 0 points. Edit it "
+                f"(Edit Column Information) into a score column{worth}, or export again with "
+                "its column ID (--blackboard-column-id) to update the column you created."
             )
         return "\n".join(lines)
 
@@ -543,9 +574,11 @@ def _pending_message(rows: list[tuple[str, str, str, float]], *, stopped: bool =
     )
 
 
-def _write_csv(table: pd.DataFrame, path: Path, *, quote_all: bool = False) -> Path:
+def _write_csv(table: pd.DataFrame, path: Path, *, quote_all: bool = False, sep: str = ",") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    table.to_csv(
+        path, index=False, sep=sep, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
     return path
 
 
@@ -556,6 +589,7 @@ def export_grades(
     out: str | Path | None = None,
     column_ids: Mapping[str, str] | None = None,
     pending: str = "stop",
+    delimiter: str = ",",
 ) -> ExportResult:
     """Write the grades CSVs, the Blackboard upload file and the objective mastery table and chart.
 
@@ -575,6 +609,10 @@ def export_grades(
         write every file, but leave learners with a pending answer blank in the Blackboard file.
         ``"include"``: write their provisional totals (points so far) too. The grades CSV
         always marks pending answers ``pending``.
+    delimiter : {",", "\\t"}
+        The Blackboard file's delimiter: ``","`` writes ``blackboard-grade-center.csv``, every
+        value in quotes; ``"\\t"`` writes the tab-delimited ``blackboard-grade-center.xls``
+        (Blackboard's help gives tab-delimited uploads that extension; no quotes needed).
 
     Returns
     -------
@@ -602,6 +640,11 @@ def export_grades(
 
     if pending not in _PENDING_CHOICES:
         raise ConfigError(f"pending must be one of {_PENDING_CHOICES}; got {pending!r}.")
+    if delimiter not in _DELIMITERS:
+        raise ConfigError(
+            f"delimiter must be ',' (quoted CSV) or '\\t' (tab-delimited), the two Blackboard "
+            f"accepts; got {delimiter!r}."
+        )
     root = _course_dir(course_dir)
     folder = Path(out) if out is not None else root / "exports"
     url, course_id = _gradebook_url(root)
@@ -614,7 +657,8 @@ def export_grades(
             f"Blackboard column ids given for {', '.join(unknown)}, which is not being "
             f"exported. Exporting: {', '.join(chosen) or 'nothing'}."
         )
-    result = ExportResult(folder)
+    result = ExportResult(folder, board_file=_DELIMITERS[delimiter])
+    result.new_columns = [name for name in chosen if not (column_ids or {}).get(name)]
     for name in chosen:
         result.grades[name] = grades_table(name, course_dir=root)
         result.points[name] = points_possible(name, course_dir=root)
@@ -631,7 +675,9 @@ def export_grades(
     )
     if pending == "complete_only":
         result.left_out = sorted({(a, x) for a, x, _, _ in result.pending})
-    result.files.append(_write_csv(board, folder / BLACKBOARD_FILE, quote_all=True))
+    result.files.append(
+        _write_csv(board, folder / result.board_file, quote_all=delimiter == ",", sep=delimiter)
+    )
     result.mastery = objective_mastery(chosen, course_dir=root)
     result.files.append(_write_csv(result.mastery, folder / "objective-mastery.csv"))
     if len(result.mastery):

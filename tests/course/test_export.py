@@ -285,3 +285,72 @@ def test_cli_export(course: Path, tmp_path: Path) -> None:
     bad = runner.invoke(course_app, [*args, "--blackboard-column", "4321"])
     assert bad.exit_code == 1
     assert "ASSIGNMENT=COLUMN_ID" in bad.output
+
+
+def test_blackboard_header_is_the_grade_center_form() -> None:
+    """With a column ID the header is Blackboard's own `Name [Total Pts: N Score] |ID`; without
+    one it is the plain name (Blackboard then makes a new text column worth 0 points)."""
+    g = pd.DataFrame({"learner": ["ab12"], "submitted": [True], "score": [17.5], "max": [18.0]})
+    with_id = blackboard_table({"Week 02": g}, column_ids={"Week 02": "123456"})
+    assert with_id.columns.tolist() == [
+        "Last Name",
+        "First Name",
+        "Username",
+        "Week 02 [Total Pts: 18 Score] |123456",
+    ]
+    assert blackboard_table({"Week 02": g}).columns.tolist()[-1] == "Week 02"
+
+
+def test_blackboard_csv_quotes_every_value(tmp_path: Path) -> None:
+    """Comma-delimited: every value in double quotes, quotes inside doubled, commas kept."""
+    from clearlib.course._export import _write_csv
+
+    g = pd.DataFrame({"learner": ["ob1"], "submitted": [True], "score": [3.0], "max": [5.0]})
+    table = blackboard_table({A1: g}, names={"ob1": ('Siobhán "Shiv"', "O'Brien, Jr")})
+    path = _write_csv(table, tmp_path / "b.csv", quote_all=True)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        f'"Last Name","First Name","Username","{A1}"',
+        '"O\'Brien, Jr","Siobhán ""Shiv""","ob1","3"',
+    ]
+    with path.open(encoding="utf-8") as f:
+        assert next(iter(csv.DictReader(f)))["Last Name"] == "O'Brien, Jr"
+
+
+def test_export_tab_delimited_and_the_new_column_note(course: Path, tmp_path: Path) -> None:
+    """delimiter='\\t' writes blackboard-grade-center.xls (as Blackboard's help names tab files),
+    unquoted; the summary warns that a column without an ID is a new 0-point text column."""
+    result = export_grades([A2], course_dir=course, out=tmp_path, delimiter="\t")
+    assert "blackboard-grade-center.xls" in [p.name for p in result.files]
+    lines = (tmp_path / "blackboard-grade-center.xls").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "Last Name\tFirst Name\tUsername\t02-tables"
+    assert "Lovelace\tAda\tada\t4" in lines
+    assert result.new_columns == [A2]
+    text = result.summary()
+    assert "No Blackboard column ID for 02-tables: the upload makes a NEW column" in text
+    assert "text column worth 0 points" in text and "score column worth 4 points" in text
+    with_id = export_grades([A2], course_dir=course, out=tmp_path, column_ids={A2: "77"})
+    assert with_id.new_columns == [] and "NEW column" not in with_id.summary()
+    with pytest.raises(ConfigError, match="delimiter must be"):
+        export_grades([A2], course_dir=course, out=tmp_path, delimiter=";")
+
+
+def test_cli_export_column_id_and_tab(course: Path, tmp_path: Path) -> None:
+    """--blackboard-column-id names the one exported assignment's column; --tab writes the tab
+    file; a column id with --all is refused, saying what to do."""
+    runner = CliRunner()
+    base = ["export", A2, "--course-dir", str(course), "--out", str(tmp_path)]
+    result = runner.invoke(course_app, [*base, "--blackboard-column-id", "123456", "--tab"])
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "blackboard-grade-center.xls").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "Last Name\tFirst Name\tUsername\t02-tables [Total Pts: 4 Score] |123456"
+    assert "NEW column" not in result.output
+    plain = runner.invoke(course_app, base)
+    assert plain.exit_code == 0, plain.output
+    assert "which Blackboard creates as a text column worth 0 points" in plain.output
+    refused = runner.invoke(
+        course_app,
+        ["export", "--all", "--course-dir", str(course), "--blackboard-column-id", "1"],
+    )
+    assert refused.exit_code == 1
+    assert "--blackboard-column-id ID names the column of one assignment" in refused.output
