@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import json
 import os
 import re
 import shutil
@@ -49,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import tomllib
 from dataclasses import dataclass, field
 
 from jupyter_client.manager import AsyncKernelManager
@@ -74,10 +77,39 @@ INSTALL_HINT = (
     "run as root)"
 )
 
-#: Folders that may hold other people's work or secrets; hidden whenever they exist.
-#: Folders every sandbox replaces with its own empty, private copy.
+#: The operating system, shown read-only (those that exist; a symlink such as ``/bin -> usr/bin``
+#: is made again as the same symlink). Nothing else of ``/`` is shown unless revealed.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+#: Folders every sandbox replaces with its own empty, private, writable copy.
 MASKED_BY_TMPFS = ("/tmp", "/dev/shm")
-DEFAULT_HIDDEN = ("/home", "/root", "/srv", "/mnt", "/media", "/run", "/var/tmp", "/var/mail")
+#: Folders that may hold other people's work, secrets or a course's settings (Jupyter's system
+#: configuration may hold ``nbgrader_config.py``): empty whenever they exist, even when a shown
+#: folder holds them.
+DEFAULT_HIDDEN = (
+    "/home",
+    "/root",
+    "/srv",
+    "/mnt",
+    "/media",
+    "/run",
+    "/var/tmp",
+    "/var/mail",
+    "/etc/jupyter",
+    "/usr/etc/jupyter",
+    "/usr/local/etc/jupyter",
+)
+#: What a wheel of clearlib ships besides the package (pyproject's ``force-include``), relative
+#: to the checkout; read from ``pyproject.toml`` when it is there, this list otherwise.
+SHIPPED_WITH_PACKAGE = (
+    "datasets/synthetic/specs",
+    "datasets/synthetic/scenarios",
+    "datasets/synthetic/datapackage.json",
+    "templates",
+    "datasets/mappings",
+    "datasets/codelists",
+)
+#: Files or folders whose presence marks the top of a project checkout.
+PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 #: Variables copied from the grader's environment into the kernel's (when set).
 PASSED_ENV = ("LANG", "LC_ALL", "TZ", "CLEAR_DATA_DIR", "NBGRADER_EXECUTION")
@@ -131,37 +163,120 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _python_paths() -> list[str]:
-    """Folders the kernel needs to start Python and import the course's libraries."""
+def _depth(path: str) -> int:
+    return len([part for part in path.split(os.sep) if part])
+
+
+def _prefixes() -> list[str]:
+    """Where Python is installed: the environment's prefixes and the base interpreter's."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return sorted(paths | {os.path.realpath(p) for p in paths})
+
+
+@functools.lru_cache(maxsize=4)
+def _kernel_sys_path(executable: str) -> tuple[str, ...]:
+    """``sys.path`` of a fresh ``executable`` as the kernel starts it: no ``PYTHONPATH``, no user
+    site (the kernel's home is its own), no script folder; ``.pth`` files in site-packages apply."""
+    code = "import json, sys; print(json.dumps(sys.path[1:]))"
+    with contextlib.suppress(OSError, ValueError, subprocess.TimeoutExpired):
+        done = subprocess.run(
+            [executable, "-E", "-s", "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"LANG": "C.UTF-8", "PATH": os.defpath},
+            cwd=os.sep,
+        )
+        if done.returncode == 0:
+            return tuple(p for p in json.loads(done.stdout) if isinstance(p, str) and p)
+    # the grader's own, less whatever its start-up added outside Python's installation
+    return tuple(p for p in sys.path if p and any(_inside(p, x) for x in _prefixes()))
+
+
+def _python_paths() -> list[str]:
+    """Folders the kernel needs to start Python and import libraries (its ``sys.path``)."""
+    paths = set(_prefixes())
     paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
-    return sorted({os.path.realpath(p) for p in paths} | paths)
+    paths.update(p for p in _kernel_sys_path(sys.executable) if os.path.exists(p))
+    return sorted(paths | {os.path.realpath(p) for p in paths})
 
 
-def _data_paths() -> list[str]:
+def project_root() -> str | None:
+    """The checkout that holds clearlib, or None when clearlib is installed with Python.
+
+    clearlib installed in editable mode lives in its repository, beside the course (model
+    answers, hidden tests), the tests and the history. The root is the nearest folder above the
+    package holding ``.git``, else ``pyproject.toml``, ``setup.py`` or ``setup.cfg``.
+
+    Examples
+    --------
+    >>> from clearlib.course._sandbox import project_root
+    >>> project_root()  # doctest: +SKIP
+    '/work/main'
+    """
+    import clearlib
+
+    holder = os.path.dirname(os.path.dirname(os.path.realpath(clearlib.__file__)))
+    if any(_inside(holder, prefix) for prefix in _prefixes()):
+        return None  # site-packages of the environment: nothing of a checkout around it
+    folders = [holder]
+    while os.path.dirname(folders[-1]) != folders[-1]:
+        folders.append(os.path.dirname(folders[-1]))
+    for marker in PROJECT_MARKERS:  # .git first: the repository, with its history
+        for folder in folders[:-1]:  # never "/"
+            if os.path.lexists(os.path.join(folder, marker)):
+                return folder
+    return None
+
+
+def _shipped_paths(root: str) -> list[str]:
+    """What the wheel ships from the checkout ``root`` besides the package (existing ones)."""
+    relative: tuple[str, ...] = SHIPPED_WITH_PACKAGE
+    with contextlib.suppress(OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+            wheel = tomllib.load(f)["tool"]["hatch"]["build"]["targets"]["wheel"]
+        relative = tuple(wheel["force-include"])
+    paths = [os.path.realpath(os.path.join(root, rel)) for rel in relative]
+    return [p for p in paths if _inside(p, root) and os.path.exists(p)]
+
+
+def _package_paths(root: str | None) -> list[str]:
+    """The clearlib package, its data and the generated datasets the kernel reads."""
+    import clearlib
     from clearlib import _config
 
-    return [str(_config.synthetic_dir()), str(_config.data_dir())]
+    paths = [os.path.dirname(os.path.realpath(clearlib.__file__))]
+    paths += [str(_config.synthetic_dir()), str(_config.data_dir())]
+    if root is not None:
+        paths += _shipped_paths(root)
+    return [p for p in dict.fromkeys(paths) if os.path.exists(p)]
 
 
 @dataclass(frozen=True)
 class SandboxPolicy:
     """What a learner's kernel may see and use. Build one with :meth:`for_course`.
 
+    The kernel's file system is built from nothing: ``system`` and ``revealed`` are shown
+    read-only, ``hidden`` folders are made empty (and files empty) wherever they are, and any
+    other path does not exist. Where these overlap the deeper path wins (a package revealed
+    inside a hidden checkout is shown); at the same path, hidden wins.
+
     Parameters
     ----------
     hidden : tuple of str
         Absolute paths the kernel must not see: folders become empty, files become empty.
-        Hidden again after ``revealed``, so a course inside a revealed folder stays hidden.
     revealed : tuple of str
-        Absolute folders shown read-only even inside a hidden folder (Python, clearlib, data).
+        Absolute paths shown read-only (Python, clearlib, the data).
     memory_mb : int
-        Address-space limit of the kernel and its children, in MiB.
+        Resident-memory limit of the kernel and its children, in MiB.
     file_size_mb : int
         Largest file the kernel may write, in MiB.
     bwrap : str
         The ``bwrap`` program.
+    env : tuple of (str, str)
+        More environment variables for the kernel.
+    system : tuple of str
+        The operating system's folders, shown read-only (those that exist).
     """
 
     hidden: tuple[str, ...]
@@ -170,6 +285,7 @@ class SandboxPolicy:
     file_size_mb: int = 256
     bwrap: str = "/usr/bin/bwrap"
     env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    system: tuple[str, ...] = SYSTEM_PATHS
 
     @classmethod
     def for_course(
@@ -180,7 +296,11 @@ class SandboxPolicy:
         memory_mb: int = 1024,
         file_size_mb: int = 256,
     ) -> SandboxPolicy:
-        """The policy for grading in ``course_dir``: hide the course and the usual places.
+        """The policy for grading in ``course_dir``: the OS, Python, clearlib and its data only.
+
+        Hidden besides everything not revealed: the course, the checkout that holds clearlib
+        (when it is installed in editable mode), the usual places of other people's work, and
+        ``hidden``, wherever a revealed folder would show them.
 
         Parameters
         ----------
@@ -203,23 +323,33 @@ class SandboxPolicy:
                 f"memory_mb must be at least 256 (Python, pandas and the kernel need about 200 "
                 f"MiB of address space); got {memory_mb}."
             )
+        root = project_root()
         paths = [os.path.realpath(course_dir), *DEFAULT_HIDDEN, os.path.expanduser("~")]
+        paths += [root] if root is not None else []
         paths += [os.path.realpath(p) for p in hidden]
         keep = [p for p in dict.fromkeys(paths) if p not in ("/", "") and os.path.lexists(p)]
-        # Python and the data are shown again wherever the sandbox hides them: inside a hidden
-        # folder, or under the /tmp and /dev/shm it replaces (a checkout or venv may live there)
-        masked = [*keep, *MASKED_BY_TMPFS]
-        revealed = [
-            p
-            for p in _python_paths() + _data_paths()
-            if os.path.isdir(p) and any(_inside(p, h) for h in masked)
-        ]
-        return cls(
+        policy = cls(
             hidden=tuple(keep),
-            revealed=tuple(dict.fromkeys(revealed)),
             memory_mb=memory_mb,
             file_size_mb=file_size_mb,
             bwrap=find_bwrap(),
+        )
+        # only what a shallower shown folder does not already show
+        shown: list[str] = []
+        for path in sorted(dict.fromkeys(_python_paths() + _package_paths(root)), key=_depth):
+            if path not in keep and not policy._with(shown).shows(path):
+                shown.append(path)
+        return policy._with(shown)
+
+    def _with(self, revealed: list[str]) -> SandboxPolicy:
+        return SandboxPolicy(
+            hidden=self.hidden,
+            revealed=tuple(revealed),
+            memory_mb=self.memory_mb,
+            file_size_mb=self.file_size_mb,
+            bwrap=self.bwrap,
+            env=self.env,
+            system=self.system,
         )
 
     @property
@@ -231,6 +361,29 @@ class SandboxPolicy:
         they touch, so the address-space cap only stops runaway allocations at once.
         """
         return 2 * self.memory_mb + 1024
+
+    def _layers(self) -> list[tuple[str, str]]:
+        """``(kind, path)`` mounts, shallow first; at the same path: system, tmpfs, show, hide."""
+        rank = {"system": 0, "tmpfs": 1, "show": 2, "hide": 3}
+        layers = [("system", p) for p in self.system if os.path.lexists(p)]
+        layers += [("tmpfs", p) for p in MASKED_BY_TMPFS]
+        layers += [("show", p) for p in self.revealed]
+        layers += [("hide", p) for p in self.hidden]
+        return sorted(dict.fromkeys(layers), key=lambda kp: (_depth(kp[1]), rank[kp[0]]))
+
+    def shows(self, path: str | os.PathLike) -> bool:
+        """Whether the kernel sees the file or folder at absolute ``path`` as it is.
+
+        Examples
+        --------
+        >>> from clearlib.course._sandbox import SandboxPolicy
+        >>> policy = SandboxPolicy(hidden=("/usr/local",), revealed=("/opt/python",))
+        >>> [policy.shows(p) for p in ("/usr/lib", "/usr/local/x", "/opt/python/lib", "/opt")]
+        [True, False, True, False]
+        """
+        path = os.path.normpath(os.fspath(path))
+        cover = [kind for kind, where in self._layers() if _inside(path, where)]
+        return bool(cover) and cover[-1] in ("system", "show")
 
     def command(self, argv: list[str], *, sandbox_dir: str, work_dir: str) -> list[str]:
         """``argv`` wrapped in bwrap and the resource limits.
@@ -252,40 +405,37 @@ class SandboxPolicy:
             "ALL",
             "--hostname",
             "sandbox",
-            "--ro-bind",
-            "/",
-            "/",
             "--dev",
             "/dev",
             "--proc",
             "/proc",
-            "--tmpfs",
-            "/tmp",
-            "--tmpfs",
-            "/dev/shm",
         ]
-        dirs = sorted(
-            (p for p in self.hidden if os.path.isdir(p) and not os.path.islink(p)), key=len
-        )
-        files = [p for p in self.hidden if p not in dirs and os.path.isfile(p)]
-        # hide the big folders, show what Python needs inside them, then hide again whatever a
-        # revealed folder brought back (the course inside the repository, its .git)
-        mounts = [("--tmpfs", p) for p in dirs if not any(_inside(p, d) and p != d for d in dirs)]
-        mounts += [("--ro-bind", p) for p in self.revealed]
-        mounts += [("--tmpfs", p) for p in dirs if any(_inside(p, r) for r in self.revealed)]
-        for path in files:
-            last = [op for op, where in mounts if _inside(path, where)]
-            if not last or last[-1] != "--tmpfs":  # a file still visible: make it empty
-                mounts.append(("--ro-bind-file", path))
-        for op, path in mounts:
-            if op == "--ro-bind-file":
-                cmd += ["--ro-bind", "/dev/null", path]
-            elif op == "--ro-bind":
-                cmd += [op, path, path]
-            else:
-                cmd += [op, path]
+        layers = self._layers()
+        shown = ("system", "show")
+        read_only = ["/"]
+        for i, (kind, path) in enumerate(layers):
+            cover = [k for k, where in layers[:i] if _inside(path, where)]
+            if kind == "system":
+                if os.path.islink(path):
+                    cmd += ["--symlink", os.readlink(path), path]
+                else:
+                    cmd += ["--ro-bind", path, path]
+            elif kind == "tmpfs":
+                cmd += ["--tmpfs", path]
+            elif kind == "show" and (not cover or cover[-1] not in shown):
+                cmd += ["--ro-bind", path, path]
+            elif kind == "hide" and os.path.isdir(path) and not os.path.islink(path):
+                if cover and cover[-1] == "hide":
+                    continue  # inside a folder already emptied
+                cmd += ["--tmpfs", path]
+                read_only.append(path)
+            elif kind == "hide" and os.path.isfile(path) and cover and cover[-1] in shown:
+                cmd += ["--ro-bind", "/dev/null", path]  # a file still visible: make it empty
         home = os.path.join(sandbox_dir, "home")
-        cmd += ["--bind", sandbox_dir, sandbox_dir, "--chdir", work_dir, "--clearenv"]
+        cmd += ["--bind", sandbox_dir, sandbox_dir]
+        for path in read_only:  # the root and the empty folders: nothing can be written there
+            cmd += ["--remount-ro", path]
+        cmd += ["--chdir", work_dir, "--clearenv"]
         env = dict(FIXED_ENV)
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
         env.update(
@@ -690,8 +840,12 @@ class SandboxedExecute(Execute):
         if not match:
             return None
         path = os.path.normpath(os.path.join(self._host_cwd, os.path.expanduser(match.group(1))))
+        if not os.path.lexists(path):
+            return None
+        real = os.path.realpath(path)
         hidden = [os.path.realpath(p) for p in self._policy_hidden()]
-        if os.path.lexists(path) and any(_inside(os.path.realpath(path), h) for h in hidden):
+        unseen = self.policy is not None and not self.policy.shows(real)
+        if unseen or any(_inside(real, h) for h in hidden):
             return f"blocked by the sandbox (not visible to learners' code): {ename}: {evalue}"
         return None
 
