@@ -1,7 +1,7 @@
 """The nbgrader course: check assignments, leak-free feedback, grade exports, learners' setup.
 
 Faculty use these through ``clearlib course check | mistakes | grade | feedback | export | similarity``;
-learners through ``clearlib course setup-check | validate``. The assignments' visible checks
+learners through ``clearlib course setup-check | validate | submit``. The assignments' visible checks
 use :mod:`clearlib.course.checks`. The faculty guide is ``course/README.md``.
 
 Names load on first use, so ``import clearlib.course`` (and the ``clearlib`` command) stays
@@ -34,6 +34,7 @@ __all__ = [
     "FeedbackReport",
     "GradedCell",
     "GradingReport",
+    "HandIn",
     "LeakFreeFeedback",
     "LearnerEdition",
     "LearnerResult",
@@ -54,6 +55,7 @@ __all__ = [
     "add_figure_html",
     "audit_constructs",
     "blackboard_table",
+    "blank_answers",
     "cell_scores",
     "check_assignment",
     "check_course",
@@ -88,6 +90,7 @@ __all__ = [
     "run_mistakes",
     "scan_edition",
     "similarity_report",
+    "submit_notebook",
     "validate_notebook",
 ]
 
@@ -154,6 +157,9 @@ _WHERE = {
     "LearnerEdition": "_learner",
     "publish_learner_edition": "_learner",
     "scan_edition": "_learner",
+    "HandIn": "_submit",
+    "blank_answers": "_submit",
+    "submit_notebook": "_submit",
     "CollectReport": "_lms",
     "FeedbackPackage": "_lms",
     "collect_lms": "_lms",

@@ -593,3 +593,50 @@ def validate(
         report = validate_notebook(notebook, cell_timeout=cell_timeout)
     report.render(stdout())
     raise typer.Exit(report.exit_code)
+
+
+@course_app.command("submit")
+def submit(
+    notebook: Annotated[
+        Path, typer.Argument(metavar="NOTEBOOK", help="Your assignment notebook (.ipynb).")
+    ],
+    exchange: Annotated[
+        bool,
+        typer.Option(
+            "--exchange", help="On a hub: hand in with nbgrader submit instead of a copy."
+        ),
+    ] = False,
+    course: Annotated[
+        str | None, typer.Option("--course", help="The course id for nbgrader submit (hub).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where the copy to upload goes (default to-hand-in).")
+    ] = Path("to-hand-in"),
+    cell_timeout: Annotated[
+        int,
+        typer.Option("--cell-timeout", min=1, help="Seconds each cell may run before it stops."),
+    ] = 60,
+) -> None:
+    """Get your assignment ready to hand in, saying first what is blank or failing.
+
+    Validates the notebook as saved (as clearlib course validate does), warns in plain words
+    about blank answers and failing checks, and then hands in anyway: a copy under the
+    assignment's own name in to-hand-in/, to upload to Blackboard, or (--exchange, on a hub)
+    nbgrader submit. Exits 0 whenever the hand-in was made.
+
+    Examples:
+
+      clearlib course submit my-work/01-getting-started.ipynb
+    """
+    from clearlib._console import stderr
+    from clearlib.course._submit import submit_notebook
+
+    with expected_errors(), stderr().status(f"Checking {notebook.name} before you hand it in..."):
+        done = submit_notebook(
+            notebook, out=out, exchange=exchange, course=course, cell_timeout=cell_timeout
+        )
+    console = stdout()
+    if done.validation is not None and done.validation.kind == "assignment":
+        done.validation.render(console)
+        console.print()
+    done.render(console)

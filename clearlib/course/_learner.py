@@ -12,8 +12,11 @@ and hidden test, and its git history holds them all. The learner edition is a se
   import and what makes the synthetic PCN;
 - ``jupyter/``: the learner-side Jupyter configuration (``course/learner/jupyter``: faculty
   tools off, nbgrader's validator set up);
-- ``README.md``, ``Makefile`` and ``binder/`` for learners (``course/learner/edition``);
-- ``my-work/``, git-ignored, where learners keep their copies, so an update never conflicts;
+- ``README.md``, ``HANDING-IN.md`` (where the assignment is and how to hand it in, in five
+  steps), ``Makefile`` (``make setup | lab | validate | submit | check``) and ``binder/`` for
+  learners (``course/learner/edition``);
+- ``my-work/``, git-ignored, where learners keep their copies, so an update never conflicts
+  (and ``to-hand-in/``, where ``clearlib course submit`` puts the file to upload, ignored too);
 - ``EDITION.json``: what it was built from.
 
 Before it returns, :func:`scan_edition` searches every text file of the edition for each model
@@ -181,7 +184,7 @@ def publish_learner_edition(
     (out / "my-work").mkdir(exist_ok=True)
     (out / ".gitignore").write_text(
         "# learners' own copies, the environment and generated data: never in the edition\n"
-        "my-work/\n.venv/\n__pycache__/\n.ipynb_checkpoints/\n*.egg-info/\n"
+        "my-work/\nto-hand-in/\n.venv/\n__pycache__/\n.ipynb_checkpoints/\n*.egg-info/\n"
         "datasets/synthetic/*/\n!datasets/synthetic/specs/\n!datasets/synthetic/scenarios/\n",
         encoding="utf-8",
     )

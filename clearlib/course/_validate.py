@@ -44,6 +44,10 @@ __all__ = [
 DEFAULT_CELL_TIMEOUT = 60
 #: What a written answer reads until the learner answers (``ClearSolutions.text_stub``).
 TEXT_STUB = "YOUR ANSWER HERE"
+#: What validating a lesson (a notebook without graded cells) says.
+LESSON_MESSAGE = (
+    "This notebook has no graded questions (it is a lesson); there is nothing to validate."
+)
 #: Set by nbgrader in the kernels it runs while validating or grading.
 _NBGRADER_ENV = ("NBGRADER_VALIDATING", "NBGRADER_EXECUTION")
 
@@ -148,7 +152,7 @@ class NotebookValidation:
     >>> lesson.ok, lesson.exit_code
     (True, 0)
     >>> print(lesson.summary())
-    02.01-Filter-Sort-Select.ipynb is a lesson, not an assignment: it has no checks, so there is nothing to validate.
+    02.01-Filter-Sort-Select.ipynb: This notebook has no graded questions (it is a lesson); there is nothing to validate.
     """
 
     path: Path
@@ -183,10 +187,7 @@ class NotebookValidation:
         """One line: how many checks pass and how many to fix (or why nothing was run)."""
         name = self.path.name
         if self.kind == "lesson":
-            return (
-                f"{name} is a lesson, not an assignment: it has no checks, so there is nothing "
-                "to validate."
-            )
+            return f"{name}: {LESSON_MESSAGE}"
         if self.kind == "skipped":
             return (
                 f"Not validated here: this call ran inside a notebook that is itself being "
@@ -234,9 +235,9 @@ class NotebookValidation:
     def _advice(self) -> str:
         if self.kind == "lesson":
             return (
-                "To check your work before you submit, validate your week's assignment "
-                "notebook (the one your course team released), for example: clearlib course "
-                "validate 02-working-with-tables.ipynb"
+                "To check your work before you hand it in, validate your week's assignment "
+                "notebook (your copy of the one in assignments/): its Validate button, or "
+                "clearlib course validate my-work/02-working-with-tables.ipynb"
             )
         return ""
 

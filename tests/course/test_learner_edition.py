@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -145,3 +148,78 @@ def test_a_leak_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(_learner, "scan_edition", lambda *a, **k: (1, [("modules/x", "y = 1")]))
     with pytest.raises(ClearlibError, match="1 piece"):
         publish_learner_edition(tmp_path / "edition", through_week=1)
+
+
+#: The learners' page: where the assignment is and how to hand it in.
+PAGE = "HANDING-IN.md"
+#: README commands not run here: `make setup` installs a new environment (minutes, and the
+#: network); `make lab` starts JupyterLab, which tests/e2e/test_learner_edition_browser.py does.
+NOT_RUN_HERE = {"make setup", "make lab"}
+
+
+def _shell_commands(markdown: str) -> list[str]:
+    """The commands of a page's ```bash blocks, one a line, in order."""
+    blocks = re.findall(r"^ *```bash\n(.*?)^ *```", markdown, flags=re.MULTILINE | re.DOTALL)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_the_page_gives_the_route_in_five_steps_and_is_linked(edition: Path) -> None:
+    """HANDING-IN.md opens with five numbered steps; the README and the first two lessons link
+    to it with a link that resolves in the edition (and so in JupyterLab)."""
+    page = (edition / PAGE).read_text(encoding="utf-8")
+    steps = re.findall(r"^(\d)\. \*\*(.+?)\*\*", page.split("\n## ")[0], flags=re.MULTILINE)
+    assert [n for n, _ in steps] == ["1", "2", "3", "4", "5"], steps
+    assert "Blackboard" in page and "## On Binder" in page and "## On a hub" in page
+    assert f"]({PAGE})" in (edition / "README.md").read_text(encoding="utf-8")
+    week = edition / "modules" / "01-getting-started"
+    for lesson in sorted(week.glob("01.0[12]*.ipynb")):
+        text = "".join(c.source for c in nbformat.read(lesson, as_version=4).cells)
+        links = re.findall(r"\]\(([^)]*HANDING-IN\.md)\)", text)
+        assert links, lesson.name
+        assert all((lesson.parent / link).resolve() == (edition / PAGE).resolve() for link in links)
+
+
+def test_every_command_on_the_page_runs_as_written(edition: Path, tmp_path: Path) -> None:
+    """Each command of HANDING-IN.md's shell blocks, typed as written in the edition's folder
+    after its set-up, runs and does what the page says (the README's own commands are among
+    them, but for `make setup` and `make lab`).
+
+    Set-up here is the faculty environment standing in as the edition's ``.venv`` (a symlink:
+    `make setup` would take minutes and the network). Once the page's ``cp`` has copied week
+    01 into my-work/, the copy is swapped for a two-question assignment of the same name, so
+    validating takes seconds (week 01 itself: tests/course/test_learner_validate.py)."""
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from _tiny_assignment import WRONG_MESSAGE, tiny_assignment
+
+    folder = tmp_path / "edition"
+    shutil.copytree(edition, folder, symlinks=True)
+    (folder / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    commands = _shell_commands((folder / PAGE).read_text(encoding="utf-8"))
+    readme = _shell_commands((folder / "README.md").read_text(encoding="utf-8"))
+    assert set(readme) - NOT_RUN_HERE <= set(commands), readme
+    assert commands[0].startswith("cp ") and commands[-1] == "make check", commands
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MAKEFLAGS")}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a learner's terminal: no environment active
+    env["COLUMNS"] = "200"
+    notebook = folder / "my-work" / "01-getting-started.ipynb"
+    for command in commands:
+        run = subprocess.run(
+            command, shell=True, cwd=folder, env=env, capture_output=True, text=True, timeout=900
+        )
+        said = " ".join((run.stdout + run.stderr).split())
+        assert "command not found" not in said and "No rule to make target" not in said, said
+        if command.startswith("cp "):
+            assert run.returncode == 0 and notebook.exists(), said
+            tiny_assignment(notebook)
+        elif command.startswith("make validate"):
+            assert run.returncode != 0, said  # something to fix: validation says so
+            assert WRONG_MESSAGE in said and "not answered yet" in said, said
+        elif command.startswith("make submit"):
+            assert run.returncode == 0, said
+            assert "2 answer(s) still blank" in said, said
+            assert "Upload this file to Blackboard: to-hand-in/01-getting-started.ipynb" in said
+            assert (folder / "to-hand-in" / "01-getting-started.ipynb").exists()
+        elif command == "make check":
+            assert "Python" in said and "JupyterLab" in said, said
+        else:
+            pytest.fail(f"{PAGE} has a command this test does not know: {command}")

@@ -427,12 +427,12 @@ def test_a_lesson_has_nothing_to_validate(monkeypatch: pytest.MonkeyPatch) -> No
     report = validate_notebook(LESSON)
     assert report.kind == "lesson" and report.ok and report.exit_code == 0
     assert report.summary() == (
-        "02.01-Filter-Sort-Select.ipynb is a lesson, not an assignment: it has no checks, so "
+        "02.01-Filter-Sort-Select.ipynb: This notebook has no graded questions (it is a lesson); "
         "there is nothing to validate."
     )
     result = CliRunner().invoke(course_app, ["validate", str(LESSON)])
     assert result.exit_code == 0, result.output
-    assert "is a lesson, not an assignment" in result.output
+    assert "no graded questions (it is a lesson)" in result.output
     assert "Success" not in result.output
     # JupyterLab names the notebook a kernel runs for: that is the default
     monkeypatch.setenv("JPY_SESSION_NAME", str(LESSON))
@@ -505,7 +505,8 @@ def test_learner_config_matches_and_silences_nbgrader(
     enabled = server.jpserver_extensions
     assert enabled["nbgrader.server_extensions.formgrader"] is False
     assert enabled["nbgrader.server_extensions.course_list"] is False
-    assert enabled["nbgrader.server_extensions.validate_assignment"] is True
+    assert enabled["nbgrader.server_extensions.validate_assignment"] is False
+    assert enabled["clearlib.course._lab"] is True  # the Validate button, in plain words
     page = json.loads((LEARNER_CONFIG / "labconfig" / "page_config.json").read_text("utf-8"))
     assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
 
@@ -520,3 +521,39 @@ def test_setup_check_points_to_clearlib_course_validate(monkeypatch: pytest.Monk
     check = setup_impl._validate()
     assert not check.ok
     assert 'validate_notebook("NOTEBOOK.ipynb")' in check.fix
+
+
+def test_the_validate_button_shows_each_question_to_fix_in_plain_words() -> None:
+    """JupyterLab's Validate button (clearlib.course._lab) gets, per question to fix, its
+    heading and the check's whole message; a lesson says it has nothing to validate."""
+    from clearlib.course._lab import button_result
+    from clearlib.course._validate import CheckOutcome
+
+    report = NotebookValidation(
+        Path("01-getting-started.ipynb"),
+        "assignment",
+        checks=(
+            CheckOutcome("q1-a-test", "Question 1: a number", "test", "passed"),
+            CheckOutcome(
+                "q5-list-sizes-test", "Question 5: list sizes", "test", "failed", EVER_REGISTERED
+            ),
+            CheckOutcome("q6-b-test", "Question 6: a table", "test", "unanswered"),
+            CheckOutcome("q9-own-pcn", "Question 9: your PCN", "written", "unanswered"),
+        ),
+    )
+    answer = button_result(report)
+    assert answer["success"] is True
+    failed = answer["value"]["failed"]
+    assert [f["source"] for f in failed] == [
+        "✗ Question 5: list sizes  [q5-list-sizes-test]",
+        "✗ Question 6: a table — not answered yet  [q6-b-test]",
+        "✗ Question 9: your PCN — not answered yet  [q9-own-pcn]",
+    ]
+    assert failed[0]["error"] == EVER_REGISTERED
+    assert "raise NotImplementedError" in failed[1]["error"]
+    assert "YOUR ANSWER HERE" in failed[2]["error"]
+    assert "1 of 3 checks pass; 2 to fix." in failed[-1]["error"]
+    lesson = button_result(NotebookValidation(LESSON, "lesson"))
+    assert lesson["success"] is False  # the button shows the value as it is, not "Success!"
+    assert "This notebook has no graded questions (it is a lesson)" in lesson["value"]
+    assert "Success" not in lesson["value"]

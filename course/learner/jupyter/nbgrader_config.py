@@ -14,7 +14,10 @@ Then, from any folder:
   in ``clearlib/course/_validate.py``; a test checks that the two agree).
 - ``jupyter_server_config.json`` turns nbgrader's faculty server extensions off (formgrader,
   course list, and the assignment list, which the course does not use: assignments come and go
-  through Blackboard); only the Validate button's extension stays on.
+  through Blackboard; a hub that uses nbgrader's exchange turns it back on). nbgrader's own
+  Validate extension is replaced by ``clearlib.course._lab``, which answers JupyterLab's
+  Validate button with ``clearlib course validate``'s report: each question to fix with its
+  check's whole message, and, on a lesson, that there is nothing to validate.
 - ``labconfig/page_config.json`` hides the same tools in JupyterLab (Formgrader, Create
   Assignment, Course List, Assignment List).
 
