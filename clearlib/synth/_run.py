@@ -172,14 +172,23 @@ def _check_destination(out: Path) -> None:
 # The work: one PCN per task
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class _FileInfo:
+    """A written file's rows (None for a CSV or Excel copy), SHA-256 checksum and size."""
+
+    rows: int | None
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
 class _PCNResult:
     pcn_code: str
     small: dict[str, pa.Table]
-    files: dict[str, int]
+    files: dict[str, _FileInfo]
 
     @property
     def patients(self) -> int:
-        return sum(n for rel, n in self.files.items() if rel.startswith("patients/"))
+        return sum(f.rows or 0 for rel, f in self.files.items() if rel.startswith("patients/"))
 
 
 def _generate_pcn_files(
@@ -194,8 +203,13 @@ def _generate_pcn_files(
     if calibration is not None:
         _generate.use_calibration(spec, calibration)
     tables = _generate.generate_pcn(spec, pcn_code, seed)
-    files = tables.write(folder)  # each practice's tables, written as soon as they are built
+    rows = tables.write(folder)  # each practice's tables, written as soon as they are built
     small = {t: tables.arrow(t) for t in SMALL_TABLES}
+    # checksums here, in parallel, while the files are fresh in the page cache
+    files = {
+        rel: _FileInfo(n, file_sha256(Path(folder, rel)), Path(folder, rel).stat().st_size)
+        for rel, n in rows.items()
+    }
     return _PCNResult(pcn_code, small, files)
 
 
@@ -205,7 +219,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["clearlib.synth._run", "clearlib.synth._generate"])
+    context.set_forkserver_preload(
+        ["clearlib.synth._run", "clearlib.synth._generate", "scipy.special"]
+    )
     return context
 
 
@@ -220,9 +236,12 @@ def _run_pcns(spec: Spec, seed: int, folder: Path, jobs: int) -> Iterator[_PCNRe
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
     try:
         calibration = calibrate(spec)  # once, here (or read from disk); the workers start meanwhile
+        # largest PCNs first, so the last to finish is a small one and no worker waits long idle
+        # at the end (the output does not depend on the order)
+        size = {code: sum(p.list_size for p in spec.practices_of(code)) for code in spec.pcn_codes}
         pending: set[Future[_PCNResult]] = {
             pool.submit(_generate_pcn_files, spec, code, seed, str(folder), calibration)
-            for code in spec.pcn_codes
+            for code in sorted(spec.pcn_codes, key=lambda code: -size[code])
         }
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -277,19 +296,25 @@ def _generate(spec: Spec, seed: int, out: Path, fmt: str, jobs: int, report: _Re
     try:
         small: dict[str, dict[str, pa.Table]] = {t: {} for t in SMALL_TABLES}
         rows: dict[str, int] = {}
+        files: dict[str, _FileInfo] = {}
         with closing(_run_pcns(spec, seed, tmp, jobs)) as results:
             for result in results:
                 for table, data in result.small.items():
                     small[table][result.pcn_code] = data
-                for rel, n in result.files.items():
+                files.update(result.files)
+                for rel, info in result.files.items():
                     table = rel.split("/", 1)[0]
-                    rows[table] = rows.get(table, 0) + n
+                    rows[table] = rows.get(table, 0) + (info.rows or 0)
                     if fmt == "xlsx":  # stop as soon as a table outgrows a worksheet
                         check_excel_rows(table, rows[table])
                 report.pcn_done(len(spec.practices_of(result.pcn_code)), result.patients)
         for table in SMALL_TABLES:
             data = pa.concat_tables([small[table][code] for code in spec.pcn_codes])
             write_parquet(data, tmp / f"{table}.parquet")
+            rel = f"{table}.parquet"
+            files[rel] = _FileInfo(
+                data.num_rows, file_sha256(tmp / rel), (tmp / rel).stat().st_size
+            )
         if fmt == "csv":
             report.phase("writing CSV")
             export_csv(tmp)
@@ -297,7 +322,7 @@ def _generate(spec: Spec, seed: int, out: Path, fmt: str, jobs: int, report: _Re
             report.phase("writing Excel files")
             export_xlsx(tmp)
         report.phase("checksums")
-        write_manifest(tmp, _manifest(spec, seed, fmt, tmp))
+        write_manifest(tmp, _manifest(spec, seed, fmt, tmp, files))
         final = _commit(tmp, out, existing)
         report.phase("done")
         return final
@@ -306,9 +331,11 @@ def _generate(spec: Spec, seed: int, out: Path, fmt: str, jobs: int, report: _Re
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _manifest(spec: Spec, seed: int, fmt: str, folder: Path) -> dict[str, Any]:
-    import pyarrow.parquet as pq
-
+def _manifest(
+    spec: Spec, seed: int, fmt: str, folder: Path, known: dict[str, _FileInfo]
+) -> dict[str, Any]:
+    """The manifest; ``known`` gives the Parquet files' rows, checksums and sizes (the CSV or
+    Excel copies, if any, are checksummed here)."""
     import clearlib
 
     files = sorted(
@@ -316,15 +343,17 @@ def _manifest(spec: Spec, seed: int, fmt: str, folder: Path) -> dict[str, Any]:
         for p in folder.rglob("*")
         if p.is_file() and p.name != MANIFEST
     )
+    info = {
+        rel: known.get(rel)
+        or _FileInfo(None, file_sha256(folder / rel), (folder / rel).stat().st_size)
+        for rel in files
+    }
     tables: dict[str, dict[str, Any]] = {}
     for table in TABLES:
         if table in SMALL_TABLES:
-            tables[table] = {"rows": pq.ParquetFile(folder / f"{table}.parquet").metadata.num_rows}
+            tables[table] = {"rows": known[f"{table}.parquet"].rows}
             continue
-        by_practice = {
-            p.code: pq.ParquetFile(folder / table / f"{p.code}.parquet").metadata.num_rows
-            for p in spec.practices
-        }
+        by_practice = {p.code: known[f"{table}/{p.code}.parquet"].rows for p in spec.practices}
         tables[table] = {"rows": sum(by_practice.values()), "by_practice": by_practice}
     spec_path = None
     if spec.path is not None:
@@ -356,10 +385,7 @@ def _manifest(spec: Spec, seed: int, fmt: str, folder: Path) -> dict[str, Any]:
         },
         "pcns": {code: [p.code for p in spec.practices_of(code)] for code in spec.pcn_codes},
         "tables": tables,
-        "files": {
-            rel: {"sha256": file_sha256(folder / rel), "bytes": (folder / rel).stat().st_size}
-            for rel in files
-        },
+        "files": {rel: {"sha256": info[rel].sha256, "bytes": info[rel].bytes} for rel in files},
     }
 
 
