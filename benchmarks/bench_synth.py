@@ -8,7 +8,11 @@ processes) into a temporary folder and prints:
   (``getrusage(RUSAGE_CHILDREN)``: Linux reports the largest descendant that has ended and been
   waited for, not a sum, so the fork server is stopped first to collect its workers);
 * the I/O floor: the same tables read back into memory PCN by PCN and written again with the
-  same Parquet writer, timing only the writing; and the ratio between the two;
+  same writer (``write_tables``: pandas to Arrow, split by practice, Parquet), timing only the
+  writing; and the ratio between the two. Also the Parquet encoding alone (each practice's
+  Arrow table written again with ``write_parquet``), a stricter floor;
+* CPU seconds (user + system) of the generation, all processes together, against the floor's:
+  on a shared machine wall times stretch with the load, CPU seconds much less;
 * the load average before and after (the machine may be shared: figures from a busy machine
   are slower, and the floor is measured on the same machine in the same run).
 
@@ -32,8 +36,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from clearlib._config import LARGE_TABLES
-from clearlib.data._store import read_manifest, read_table, write_tables
+from clearlib.data._store import read_manifest, read_table, write_parquet, write_tables
 from clearlib.synth._run import generate
 
 
@@ -50,12 +56,20 @@ def _stop_fork_server() -> None:
         stop()
 
 
-def _io_floor(dataset: Path, scratch: Path) -> float:
-    """Seconds to write the dataset's tables again, PCN by PCN, timing only the writing."""
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its waited-for descendants."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+
+
+def _io_floor(dataset: Path, scratch: Path) -> tuple[float, float]:
+    """Wall and CPU seconds to write the dataset's tables again, PCN by PCN (writing only)."""
     manifest = read_manifest(dataset)
     practices = read_table([dataset / "practices.parquet"], "practices")
     staff = read_table([dataset / "staff.parquet"], "staff")
-    seconds = 0.0
+    wall = cpu = 0.0
     for pcn, codes in manifest["pcns"].items():
         frames = {
             table: read_table([dataset / table / f"{code}.parquet" for code in codes], table)
@@ -63,11 +77,24 @@ def _io_floor(dataset: Path, scratch: Path) -> float:
         }
         frames["practices"] = practices[practices.pcn_code == pcn]
         frames["staff"] = staff[staff.pcn_code == pcn]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         write_tables(frames, scratch, practice_codes=codes)
-        seconds += time.perf_counter() - start
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
         del frames
-    return seconds
+    return wall, cpu
+
+
+def _parquet_floor(dataset: Path, scratch: Path) -> tuple[float, float]:
+    """Wall and CPU seconds to encode every file again from its Arrow table (writing only)."""
+    wall = cpu = 0.0
+    for path in sorted(dataset.rglob("*.parquet")):
+        data = pq.read_table(path)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        write_parquet(data, scratch / path.relative_to(dataset))
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,10 +122,11 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"Generating {args.spec} with jobs={args.jobs} into {out} (calibration {calibration})"
         )
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu_seconds()
         generate(args.spec, seed=args.seed, out=out, jobs=args.jobs)
         wall = time.perf_counter() - start
         _stop_fork_server()
+        cpu = _cpu_seconds() - start_cpu  # the workers' too, now the fork server has ended
         rss_self = _mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         rss_children = _mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
@@ -117,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  total rows              {sum(rows.values()):,}")
         print(f"  Parquet on disk         {size / 2**20:,.1f} MiB")
         print(f"  wall time               {wall:,.1f} s")
+        print(f"  CPU time, all processes {cpu:,.1f} s  (user + system)")
         print(f"  patients per second     {patients / wall:,.0f}")
         print(f"  rows per second         {sum(rows.values()) / wall:,.0f}")
         print(f"  peak RSS, main process  {rss_self:,.0f} MiB  (getrusage RUSAGE_SELF)")
@@ -128,17 +157,21 @@ def main(argv: list[str] | None = None) -> None:
             bound = rss_self + jobs * rss_children
             print(f"  whole tree, upper bound {bound:,.0f} MiB  (main + jobs x largest child)")
 
-        print("\nI/O floor: reading the tables back PCN by PCN, timing only the Parquet writes ...")
+        print("\nI/O floor: reading the tables back PCN by PCN, timing only the writing ...")
         scratch = Path(tmp) / "floor"
-        floor = _io_floor(out, scratch)
+        floor, floor_cpu = _io_floor(out, scratch)
         shutil.rmtree(scratch, ignore_errors=True)
-        print(f"  write time (one process) {floor:,.1f} s")
-        print(f"  generation / write       {wall / floor:,.1f}x")
-        if jobs > 1:
-            print(
-                f"  (generation ran on {jobs} processes; per process it costs about "
-                f"{wall * jobs / floor:,.1f}x the writing)"
-            )
+        parquet, parquet_cpu = _parquet_floor(out, scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        print(f"  write time (one process) {floor:,.1f} s wall, {floor_cpu:,.1f} s CPU")
+        print(
+            f"  generation / write       {wall / floor:,.2f}x  (wall; generation on {jobs} cores)"
+        )
+        print(f"  generation / write, CPU  {cpu / floor_cpu:,.2f}x  (all processes' CPU seconds)")
+        print(f"  Parquet encoding alone   {parquet:,.1f} s wall, {parquet_cpu:,.1f} s CPU")
+        print(
+            f"  generation / encoding    {wall / parquet:,.2f}x wall, {cpu / parquet_cpu:,.2f}x CPU"
+        )
         print("  load average {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg()))
 
 
