@@ -45,7 +45,7 @@ from clearlib.course._answers import (
     save_value,
 )
 
-__all__ = ["LearnerFunctionError", "main", "run_job"]
+__all__ = ["LearnerFunctionError", "main", "run_job", "serve"]
 
 #: Builtin exceptions a learner's function may raise that cross as themselves (with message).
 _CROSSING = {
@@ -228,33 +228,106 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _TestTimeout()
 
 
-def run_job(job: dict, channel: _Channel) -> list[dict]:
-    """Run the set-up cells, then every test cell of ``job``; one result dict per test cell."""
+def _namespace() -> dict[str, Any]:
+    return {"__name__": "__main__", "__builtins__": builtins, "display": _display}
+
+
+def _run_setup_cell(cell: dict, namespace: dict, timeout: int) -> None:
+    label = f"<set-up cell {cell.get('grade_id')}>"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            signal.alarm(timeout * 4)
+            try:
+                exec(compile(cell["source"], label, "exec"), namespace)
+            finally:
+                signal.alarm(0)
+    except BaseException as exc:  # the faculty's set-up failed: say so in the log
+        print(f"set-up cell {cell.get('grade_id')}: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def run_job(job: dict, channel: _Channel, namespace: dict | None = None) -> list[dict]:
+    """Run the set-up cells, then every test cell of ``job``; one result dict per test cell.
+
+    Set-up and test cells run in notebook order in a fresh namespace; given a ``namespace``
+    where the set-up cells already ran, only the tests run.
+    """
     runner = _Runner(job, channel)
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-    namespace["display"] = _display
     timeout = int(job.get("cell_timeout", 30))
     signal.signal(signal.SIGALRM, _alarm)
-    setup_errors: list[str] = []
-    cells = [("setup", c.get("at", 0), c) for c in job.get("setup", [])]
-    cells += [("test", t["index"], t) for t in job.get("tests", [])]
+    cells = [("test", t["index"], t) for t in job.get("tests", [])]
+    if namespace is None:
+        namespace = _namespace()
+        cells += [("setup", c.get("at", 0), c) for c in job.get("setup", [])]
     results = []
     for what, _, cell in sorted(cells, key=lambda item: (item[1], item[0] == "test")):
         if what == "test":
             results.append(_run_test(cell, namespace, runner, timeout))
-            continue
-        label = f"<set-up cell {cell.get('grade_id')}>"
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                signal.alarm(timeout * 4)
-                try:
-                    exec(compile(cell["source"], label, "exec"), namespace)
-                finally:
-                    signal.alarm(0)
-        except BaseException as exc:  # the faculty's set-up failed: say so in the log
-            setup_errors.append(f"{cell.get('grade_id')}: {type(exc).__name__}: {exc}")
-            print(f"set-up cell {setup_errors[-1]}", file=sys.stderr)
+        else:
+            _run_setup_cell(cell, namespace, timeout)
     return results
+
+
+def _setup_key(job: dict) -> str:
+    import hashlib
+
+    text = json.dumps(
+        [job.get("setup", []), job.get("verify_data", True), job.get("cell_timeout", 30)],
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def serve(channel: _Channel) -> int:
+    """Serve jobs one at a time (``{"job": path}`` lines on stdin) by forking.
+
+    The set-up cells run once in this process, for every job with the same set-up; each job
+    then runs in a child forked from that state, so it starts from a fresh copy of the set-up
+    namespace (nothing a job does reaches the next) without reading the data again. The child
+    says ``{"op": "started", "pid": ...}`` first, then talks to the grader as :func:`run_job`
+    does; if it dies before its ``done`` line, this process writes one for it.
+    """
+    signal.signal(signal.SIGALRM, _alarm)
+    key, namespace = None, _namespace()
+    verified = False
+    while True:
+        line = channel.inp.readline()
+        if not line:
+            return 0
+        try:
+            job = json.loads(Path(json.loads(line)["job"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            channel.send({"op": "done", "results": [], "error": f"unreadable job: {exc}"})
+            continue
+        if job.get("verify_data", True) and not verified:
+            _verify_datasets()
+            verified = True
+        if _setup_key(job) != key:
+            key, namespace = _setup_key(job), _namespace()
+            for cell in sorted(job.get("setup", []), key=lambda c: c.get("at", 0)):
+                _run_setup_cell(cell, namespace, int(job.get("cell_timeout", 30)))
+        channel.out.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: one job, then exit without running the parent's cleanup
+            code = 3
+            try:
+                channel.send({"op": "started", "pid": os.getpid()})
+                results = run_job(job, channel, namespace)
+                channel.send({"op": "done", "results": results})
+                code = 0
+            finally:
+                with contextlib.suppress(Exception):
+                    sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            why = (
+                f"killed by signal {os.WTERMSIG(status)}"
+                if os.WIFSIGNALED(status)
+                else f"exit status {os.WEXITSTATUS(status)}"
+            )
+            channel.out.write("\n")
+            channel.send({"op": "done", "results": [], "error": f"the test runner stopped ({why})"})
 
 
 def _display(*objs: Any, **kwargs: Any) -> None:
@@ -323,13 +396,16 @@ def _run_test(test: dict, namespace: dict, runner: _Runner, timeout: int) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the job file named in ``argv``; JSON lines to the real stdout, calls from stdin."""
+    """Run the job file named in ``argv`` (or serve jobs: ``--serve``); JSON lines to the real
+    stdout, answers to calls from stdin."""
     argv = sys.argv[1:] if argv is None else argv
-    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever else writes to stdout goes to the log
     sys.stdout = sys.stderr
     channel = _Channel(proto, sys.stdin)
+    if argv[:1] == ["--serve"]:
+        return serve(channel)
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     if job.get("verify_data", True):
         _verify_datasets()
     results = run_job(job, channel)

@@ -39,6 +39,7 @@ import re
 import secrets
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,11 @@ class TrustedExecute(SandboxedExecute):
     verify_data = Bool(True, help="Check datasets' checksums in the trusted runner.").tag(
         config=True
     )
+    fork_server = Bool(
+        True,
+        help="Keep one trusted runner per grading process: it runs the set-up cells once and "
+        "forks a fresh copy for each notebook (False: a new runner per notebook).",
+    ).tag(config=True)
 
     # --- the plan: faculty text of the set-up and test cells ------------------------------------
     def preprocess(self, nb, resources=None, km=None):
@@ -241,32 +247,31 @@ class TrustedExecute(SandboxedExecute):
         job_path = os.path.join(self._private, "job.json")
         with open(job_path, "w", encoding="utf-8") as fh:
             json.dump(job, fh)
-        work = os.path.join(self._private, "cwd")
-        os.makedirs(work)
-        log_path = os.path.join(self._private, "trusted.log")
         budget = (int(self.timeout or 30) + 5) * (len(self._tests) + len(self._setup) + 2)
+        deadline = time.monotonic() + budget
         results: dict[int, dict] = {}
-        failure = "the trusted test runner stopped before it reported on this test"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "clearlib.course._trusted", job_path],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=work,
-                text=True,
-                bufsize=1,
-            )
-            try:
-                failure = self._converse(proc, results, time.monotonic() + budget) or failure
-            finally:
+        if self.fork_server:
+            runner = _server(self.sandbox_root or tempfile.gettempdir())
+            runner.send({"job": job_path})
+        else:
+            work = os.path.join(self._private, "cwd")
+            os.makedirs(work)
+            runner = _RunnerProcess([job_path], work, os.path.join(self._private, "trusted.log"))
+        try:
+            failure, finished = self._converse(runner, results, deadline)
+        except Exception as exc:  # the link broke: no result is trusted
+            failure, finished = f"the trusted test runner failed: {exc}", False
+        if not finished or not self.fork_server:
+            if runner.child is not None and self.fork_server:
                 with contextlib.suppress(OSError):
-                    proc.kill()
-                proc.wait()
-        if len(results) < len(self._tests):
-            tail = _tail(log_path)
-            if tail:
-                self.log.warning("trusted test runner: %s", tail)
+                    os.kill(runner.child, signal.SIGKILL)  # the server then says "done"
+                finished = runner.drain(5.0)
+            if not finished or not self.fork_server:
+                runner.stop()
+                _forget(runner)
+        if failure:
+            self.log.warning("trusted test runner: %s %s", failure, runner.log_tail())
+        failure = failure or "the trusted test runner stopped before it reported on this test"
         for index in self._tests:
             cell = self.nb.cells[index]
             result = results.get(index)
@@ -275,31 +280,32 @@ class TrustedExecute(SandboxedExecute):
             else:
                 cell.outputs = _outputs(result)
 
-    def _converse(self, proc: subprocess.Popen, results: dict, deadline: float) -> str | None:
-        """Serve the runner's calls until it reports; a message when it did not."""
-        assert proc.stdout is not None and proc.stdin is not None
+    def _converse(self, runner: _RunnerProcess, results: dict, deadline: float):
+        """Serve the runner's calls until it reports: ``(problem or None, finished)``."""
+        runner.child = None
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                return "the tests ran out of time in the trusted test runner"
-            ready, _, _ = select.select([proc.stdout], [], [], left)
-            if not ready:
+                return "the tests ran out of time in the trusted test runner", False
+            line = runner.readline(left)
+            if line is None:
+                return "the trusted test runner stopped", False
+            if not line.strip():
                 continue
-            line = proc.stdout.readline()
-            if not line:
-                return None
             try:
                 message = json.loads(line)
             except ValueError:
                 continue
-            if message.get("op") == "done":
+            op = message.get("op")
+            if op == "started":
+                runner.child = int(message.get("pid") or 0) or None
+            elif op == "done":
                 for result in message.get("results", []):
                     results[int(result["index"])] = result
-                return None
-            if message.get("op") == "call":
-                reply = self._serve_call(message)
-                proc.stdin.write(json.dumps(reply) + "\n")
-                proc.stdin.flush()
+                runner.child = None
+                return message.get("error"), True
+            elif op == "call":
+                runner.send(self._serve_call(message))
 
     def _serve_call(self, message: dict) -> dict:
         """Call a learner's function in their kernel, inputs and result in a moved folder."""
@@ -375,3 +381,98 @@ def _tail(path: str, size: int = 2000) -> str:
             return fh.read().decode("utf-8", "replace").strip()
     except OSError:
         return ""
+
+
+class _RunnerProcess:
+    """A trusted runner process and its JSON-lines link (read without Python's buffering, so
+    ``select`` sees every line)."""
+
+    def __init__(self, args: list[str], cwd: str, log_path: str) -> None:
+        self.log_path = log_path
+        self.child: int | None = None
+        self.owner = os.getpid()
+        self._buffer = b""
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-m", "clearlib.course._trusted", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=cwd,
+                env=env,
+                bufsize=0,
+            )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and self.owner == os.getpid()
+
+    def send(self, message: dict) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(message) + "\n").encode("utf-8"))
+        self.proc.stdin.flush()
+
+    def readline(self, timeout: float) -> str | None:
+        """The next line ("" if none came within ``timeout`` s), or None at the end."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        end = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = end - time.monotonic()
+            if left <= 0:
+                return ""
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return ""
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def drain(self, timeout: float) -> bool:
+        """Read up to the next ``done`` line (after a child was stopped); True if it came."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            line = self.readline(end - time.monotonic())
+            if line is None:
+                return False
+            with contextlib.suppress(ValueError):
+                if json.loads(line or "{}").get("op") == "done":
+                    self.child = None
+                    return True
+        return False
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=10)
+
+    def log_tail(self) -> str:
+        return _tail(self.log_path)
+
+
+#: This process's forking runner (one per grading worker).
+_SERVER: list[_RunnerProcess] = []
+
+
+def _server(root: str) -> _RunnerProcess:
+    """The forking trusted runner of this process, started on first use."""
+    if _SERVER and _SERVER[0].alive():
+        return _SERVER[0]
+    if _SERVER:
+        _SERVER[0].stop()
+        _SERVER.clear()
+    folder = tempfile.mkdtemp(prefix="trusted-", dir=root)
+    work = os.path.join(folder, "cwd")
+    os.makedirs(work)
+    server = _RunnerProcess(["--serve"], work, os.path.join(folder, "trusted.log"))
+    _SERVER.append(server)
+    return server
+
+
+def _forget(runner: _RunnerProcess) -> None:
+    if _SERVER and _SERVER[0] is runner:
+        _SERVER.clear()
