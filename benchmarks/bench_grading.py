@@ -23,8 +23,11 @@ blank, a runtime error, a syntax error) graded by plain serial ``nbgrader autogr
 ``grade_assignment(jobs=...)`` and by ``grade_assignment(jobs=1)``, with the floor (starting
 and stopping one plain kernel per notebook) and whether the grades agree. With ``--week``,
 also the week of three learners (model, blank, wrong) for every assignment in
-``course/source/``, one line each. The machine may be busy: read the load averages with the
-times. Asserts nothing.
+``course/source/``, one line each. ``--cheats`` runs only the cheat corpus
+(``tests/course/cheats/``): every cheat, the model and the blank on every week (or
+``--assignment``), graded by the legacy and the trusted grader, as a table of autograded scores
+(legacy > trusted). The machine may be busy: read the load averages with the times. Asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -208,6 +211,63 @@ def _every_week(tmp: Path, jobs: int) -> None:
             print(f"  {assignment:<28} FAILED: {type(exc).__name__}: {str(exc)[:300]}")
 
 
+def _cheats(tmp: Path, jobs: int, timeout: int, only: str | None) -> None:
+    """Every cheat of tests/course/cheats/ on every week (or ``only``): autograded scores by the
+    legacy grader (before) and the trusted grader (after), with the model and the blank."""
+    sys.path.insert(0, str(REPO / "tests" / "course" / "cheats"))
+    import _corpus as corpus
+
+    from clearlib.course import grade_assignment, list_assignments
+
+    weeks = [only] if only else list_assignments(REPO / "course")
+    cheats = corpus.cheat_files()
+    rows = ["model", "blank", *(corpus.learner_id(p) for p in cheats)]
+    table: dict[str, dict[str, str]] = {row: {} for row in rows}
+    print(f"\nThe cheat corpus ({len(cheats)} cheats) on {len(weeks)} week(s), jobs {jobs}:")
+    for assignment in weeks:
+        guarded = corpus.guarded_files()
+        before = corpus.fingerprint(guarded)
+        start = time.perf_counter()
+        try:
+            course = week.release(tmp / f"cheats-{assignment}", assignment)
+            release = course / "release" / assignment / f"{assignment}.ipynb"
+            notebooks = {
+                "model": nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", 4),
+                "blank": nbformat.read(release, 4),
+            }
+            for path in cheats:
+                notebooks[corpus.learner_id(path)] = corpus.cheat_notebook(release, path)
+            week.collect(course, assignment, notebooks)
+            scores = {}
+            for trusted in (False, True):
+                report = grade_assignment(
+                    assignment,
+                    course_dir=course,
+                    jobs=jobs,
+                    cell_timeout=timeout,
+                    progress=False,
+                    force=True,
+                    trusted=trusted,
+                )
+                scores[trusted] = {r.learner: (r.code_score, r.max_code_score) for r in report}
+            for row in rows:
+                (old, top), (new, _) = scores[False][row], scores[True][row]
+                table[row][assignment] = f"{old:g}/{top:g} > {new:g}"
+            changed = [p for p, h in corpus.fingerprint(guarded).items() if before.get(p) != h]
+            left = corpus.leftovers()
+            print(
+                f"  {assignment:<28} {time.perf_counter() - start:6.0f} s  files changed: "
+                f"{len(changed)}, written where no learner may: {len(left)}  {_load()}",
+                flush=True,
+            )
+        except Exception as exc:  # report and go on: a benchmark, not a test
+            print(f"  {assignment:<28} FAILED: {type(exc).__name__}: {str(exc)[:300]}")
+    print("\nAutograded score, legacy grader > trusted grader (model: all; every cheat: 0):")
+    print(f"  {'learner':<40}" + "".join(f"{w[:2]:>14}" for w in weeks))
+    for row in rows:
+        print(f"  {row:<40}" + "".join(f"{table[row].get(w, '-'):>14}" for w in weeks))
+
+
 def _load() -> str:
     """The load averages (1, 5, 15 minutes) as text."""
     return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -370,6 +430,11 @@ def main() -> None:
         "--week", action="store_true", help="also the 3-learner week of every assignment"
     )
     parser.add_argument(
+        "--cheats",
+        action="store_true",
+        help="only the cheat corpus on every week (or --assignment): legacy > trusted scores",
+    )
+    parser.add_argument(
         "--grader-only",
         action="store_true",
         help="only the legacy-against-trusted grading comparison",
@@ -379,6 +444,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as name:
         tmp = Path(name)
         assignment = args.assignment or WEEK
+        if args.cheats:
+            _cheats(tmp, args.jobs, args.cell_timeout, args.assignment)
+            return
         if args.grader_only:
             _compare_graders(tmp, assignment, args.learners, args.jobs, args.cell_timeout)
             return

@@ -1,0 +1,22 @@
+"""Kernel hook tampering: an input transformer turns every later cell into ``pass``.
+
+The cheat registers an IPython input transformer (``input_transformers_post``), which rewrites
+the text of every cell before it runs. From then on each cell runs ``pass`` instead of its
+code: the learner's unanswered cells no longer raise, and the test cells (which nbgrader runs
+in the same kernel) no longer test anything, so they "pass".
+
+Today's grader (tests in the learner's kernel): full autograded marks on a blank notebook.
+Trusted grader: the tests run in another process on answers exported as data; nothing is
+defined, so every answer is missing and scores zero.
+"""
+
+from IPython import get_ipython
+
+ANSWERS: dict[str, str] = {}  # the week's declared answers, name -> kind (filled in by the corpus)
+
+
+def _run_nothing(lines: list[str]) -> list[str]:
+    return ["pass\n"]
+
+
+get_ipython().input_transformers_post.append(_run_nothing)
