@@ -2,20 +2,31 @@
 
 nbgrader executes each submission with its ``Execute`` preprocessor (an nbclient
 ``NotebookClient``): one Jupyter kernel per notebook, running whatever the learner wrote, with
-the grader's rights. Here that kernel is started inside Debian's ``bwrap`` (bubblewrap), so the
-learner's code sees:
+the grader's rights. Here that kernel is started inside Debian's ``bwrap`` (bubblewrap), in a
+file system built from nothing, so the learner's code sees only:
 
-- the operating system, the Python environment, clearlib and the synthetic datasets, all
+- the operating system (``/usr``, ``/etc``, ``/sys`` and the ``/bin``, ``/lib`` links; but not
+  Jupyter's system configuration, ``/etc/jupyter``, where a course's settings may live), the
+  Python environment (its prefixes and the folders on a fresh interpreter's ``sys.path``), the
+  clearlib **package** folder, what clearlib's wheel ships beside it (the synthetic data specs,
+  the data dictionary, templates, mappings and code lists) and the generated datasets, all
   **read-only**;
-- its own empty, writable folder (a copy of the files submitted with the notebook; it is the
-  working directory and ``$HOME``) and a private ``/tmp``, both thrown away afterwards;
-- **not** the course folder (``submitted/``, ``autograded/``, other learners' work,
-  ``gradebook.db``), nor ``/home``, ``/root``, ``/srv``, ``/mnt``, ``/media``, ``/run`` or the
-  grader's own ``/tmp`` (each replaced by an empty folder), nor the grader's environment
-  variables (the kernel starts with a short, fixed environment);
-- no network (a private network namespace with only loopback), no other processes (a private
-  PID namespace with a fresh ``/proc``), no capabilities (it runs as ``nobody`` with every
-  capability dropped, so it cannot unmount what hides the course), and it dies with the grader.
+- its own writable folder (a copy of the files submitted with the notebook; it is the working
+  directory and ``$HOME``) and a private ``/tmp``, both thrown away afterwards.
+
+Nothing else exists for it: not ``/home``, ``/root``, ``/srv`` (the nbgrader exchange),
+``/opt``, ``/var``, ``/mnt`` or any other folder of the machine; not the course folder
+(``source/``, ``release/``, ``submitted/``, ``autograded/``, other learners' work,
+``gradebook.db``), wherever it is, nor a gradebook or exchange kept elsewhere (``hidden``), which
+stay empty even inside a shown folder; and, when clearlib is installed in editable mode, not the
+checkout around the package (its course sources with model answers and hidden tests, ``.git``,
+``tests/``, the README...: see :func:`project_root`). When clearlib is installed in
+site-packages, there is no checkout to hide. The kernel also gets none of the grader's
+environment variables (it starts with a short, fixed environment), no network (a private
+network namespace with only loopback), no other processes (a private PID namespace with a fresh
+``/proc``), no capabilities (it runs as ``nobody`` with every capability dropped, so it cannot
+unmount anything), and it dies with the grader. :meth:`SandboxPolicy.shows` says whether a path
+is visible.
 
 Limits: the resident memory of the kernel and its children is watched (every 0.2 s) and the
 kernel is stopped when it passes ``memory_mb``; its address space is also capped at
@@ -70,6 +81,7 @@ __all__ = [
     "SandboxedExecute",
     "check_sandbox",
     "find_bwrap",
+    "project_root",
 ]
 
 INSTALL_HINT = (
@@ -113,6 +125,15 @@ PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 #: Variables copied from the grader's environment into the kernel's (when set).
 PASSED_ENV = ("LANG", "LC_ALL", "TZ", "CLEAR_DATA_DIR", "NBGRADER_EXECUTION")
+
+#: The user accounts the kernel sees instead of the machine's (which may name every learner).
+ACCOUNTS = {
+    "/etc/passwd": (
+        "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    ),
+    "/etc/group": "root:x:0:\nnogroup:x:65534:\n",
+}
 
 #: What a learner's kernel is told about its environment.
 FIXED_ENV = {
@@ -389,7 +410,8 @@ class SandboxPolicy:
         """``argv`` wrapped in bwrap and the resource limits.
 
         ``sandbox_dir`` is shown read-write at its own path (it holds the kernel's connection
-        file and IPC sockets, its home and ``work_dir``, the working directory).
+        file and IPC sockets, its home and ``work_dir``, the working directory); the accounts
+        the kernel sees (:data:`ACCOUNTS`) are written there too.
         """
         cmd = [
             self.bwrap,
@@ -431,6 +453,14 @@ class SandboxPolicy:
                 read_only.append(path)
             elif kind == "hide" and os.path.isfile(path) and cover and cover[-1] in shown:
                 cmd += ["--ro-bind", "/dev/null", path]  # a file still visible: make it empty
+        accounts = os.path.join(sandbox_dir, "accounts")
+        os.makedirs(accounts, exist_ok=True)
+        for target, text in ACCOUNTS.items():
+            if self.shows(target):
+                source = os.path.join(accounts, os.path.basename(target))
+                with open(source, "w", encoding="utf-8") as f:
+                    f.write(text)
+                cmd += ["--ro-bind", source, target]
         home = os.path.join(sandbox_dir, "home")
         cmd += ["--bind", sandbox_dir, sandbox_dir]
         for path in read_only:  # the root and the empty folders: nothing can be written there

@@ -49,6 +49,8 @@ report["own_folder"] = open("mine.txt").read() if write("mine.txt") == "written"
 import clearlib
 report["patients"] = len(clearlib.load_pcn().patients)
 report["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+import pwd
+report["accounts"] = sorted(p.pw_name for p in pwd.getpwall())
 print(json.dumps(report))
 """
 
@@ -185,9 +187,10 @@ def test_the_policy_says_what_the_kernel_saw(probed) -> None:
     }
 
 
-def test_grader_processes_are_out_of_sight(probed) -> None:
-    """The kernel's /proc lists its own few processes only (a PID namespace of its own)."""
+def test_grader_processes_and_accounts_are_out_of_sight(probed) -> None:
+    """The kernel's /proc lists its own few processes only; it knows of root and nobody only."""
     report, _, _ = probed
+    assert report["accounts"] == ["nobody", "root"]
     assert len(report["pids"]) < 10
     assert os.getpid() not in report["pids"] or os.getpid() < 10
 
