@@ -804,6 +804,10 @@ def _codes(values: np.ndarray, labels: tuple[str, ...] | list[str]) -> pa.Array:
     return pa.array(list(labels), pa.string()).take(pa.array(np.asarray(values, dtype=np.int64)))
 
 
+#: Every number of 1 to 4 digits as zero-padded ASCII text, by width.
+_DIGITS = {g: np.array([f"{i:0{g}d}" for i in range(10**g)], dtype=f"S{g}") for g in (1, 2, 3, 4)}
+
+
 def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pa.Array:
     """Identifiers such as ``SYN-P001000042``: prefix, practice number, serial + 1 padded.
 
@@ -821,9 +825,12 @@ def _ids(prefix: str, index: int, serial: np.ndarray, width: int) -> pa.Array:
     size = start + width
     data = np.empty((len(number), size), dtype=np.uint8)
     data[:, :start] = np.frombuffer(head.encode("ascii"), dtype=np.uint8)
-    for k in range(size - 1, start - 1, -1):
-        data[:, k] = 48 + number % 10
-        number //= 10
+    end = size
+    while end > start:  # up to four digits at a time, from the right, looked up as text
+        g = min(4, end - start)
+        number, low = np.divmod(number, 10**g)
+        data[:, end - g : end] = _DIGITS[g][low].view(np.uint8).reshape(len(low), g)
+        end -= g
     offsets = np.arange(0, (len(data) + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(
         pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
@@ -1378,7 +1385,7 @@ def _practice_tables(
         )
     ]
     order = _sort_order(ap["owner"], minute.astype(np.int64), ap["day"] - win.start)
-    ap = {k: v[order] for k, v in ap.items()}
+    ap = {k: v[order] for k, v in ap.items() if k != "dna_logit"}  # (already drawn from)
     minute = minute[order]
     start = ap["day"].astype(np.int64) * 86_400 + minute.astype(np.int64) * 60
     dur_cfg = a["durations"]
