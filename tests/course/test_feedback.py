@@ -24,6 +24,9 @@ from clearlib.course import find_leaks, generate_feedback, plain_message
 from clearlib.course._cli import course_app
 from clearlib.course._feedback import _visible_text
 
+# one worker builds the graded course the module's tests share (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group("feedback")
+
 FIXTURE = Path(__file__).parent / "fixtures_check"
 REPO = Path(__file__).resolve().parents[2]
 NAME = "01-tiny-list-sizes"

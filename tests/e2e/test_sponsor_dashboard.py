@@ -29,7 +29,9 @@ from _browser import (
 
 from clearlib.dashboard import SponsorModel, cards
 
-pytestmark = pytest.mark.slow  # a real project run, Voilà and Chromium: minutes, not seconds
+# a real project run, Voilà and Chromium: minutes, not seconds; one worker makes the run and
+# serves it for every test here (``--dist loadgroup``), instead of each worker making its own
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sponsor_dashboard")]
 
 SCREENSHOTS = REPO / "templates" / "dashboard"
 _PATIENT_ID = re.compile(r"SYN-P\d+")
