@@ -1088,6 +1088,8 @@ def _roster(
 ) -> pd.DataFrame:
     wf = params["workforce"]
     roles = reference.roles().set_index("code")
+    afc_band = dict(zip(roles.index, roles["afc_band"], strict=True))  # (one look-up per row
+    arrs_eligible = dict(zip(roles.index, roles["arrs_eligible"], strict=True))  # is slow)
     pieces = wf["wte_pieces"]
     rows = []
     counters: dict[int, int] = {}
@@ -1107,7 +1109,7 @@ def _roster(
             remaining -= piece
         for wte in people:
             counters[owner_num] = counters.get(owner_num, 0) + 1
-            band = roles.loc[role, "afc_band"]
+            band = afc_band[role]
             start = WINDOW_START.toordinal() - int(rng.integers(30, 365 * 20))
             rows.append(
                 {
@@ -1117,7 +1119,7 @@ def _roster(
                     "role": role,
                     "afc_band": band if band else None,
                     "wte": float(wte),
-                    "arrs_funded": practice is None and bool(roles.loc[role, "arrs_eligible"]),
+                    "arrs_funded": practice is None and bool(arrs_eligible[role]),
                     "start_date": np.datetime64(pd.Timestamp.fromordinal(start).date(), "s"),
                 }
             )
