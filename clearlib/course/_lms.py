@@ -286,6 +286,10 @@ def _username(prefix: str, learners: Iterable[str] | None, details: str | None) 
     return parts[-1]
 
 
+def _ipynb(f: AttemptFile) -> bool:
+    return Path(f.original or "").suffix.lower() == ".ipynb"
+
+
 def _is_notebook(path: Path) -> str | None:
     """None when ``path`` opens as a notebook, else why not."""
     import nbformat
@@ -403,15 +407,13 @@ def plan_collection(
                     for f in by_time[when]
                 ]
             continue
-        chosen_time, chosen = None, []
-        for when in sorted(by_time, reverse=True):
-            notebooks_here = [f for f in by_time[when] if Path(f.original or "").suffix == ".ipynb"]
-            if notebooks_here and not chosen:
-                chosen_time, chosen = when, notebooks_here
+        with_notebooks = [w for w, fs in by_time.items() if any(_ipynb(f) for f in fs)]
+        chosen_time = max(with_notebooks, default=None)
+        chosen = [f for f in by_time.get(chosen_time, []) if _ipynb(f)]
         for when in sorted(by_time):
             for f in by_time[when]:
                 suffix = Path(f.original or "").suffix
-                if suffix != ".ipynb":
+                if not _ipynb(f):
                     unplaced.append(
                         Unplaced(shown(f.path), "not-a-notebook", suffix or "no extension", learner)
                     )

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 import _tutor_week as week
 
+from clearlib import ConfigError
 from clearlib.course import (
     collect_lms,
     export_grades,
@@ -171,6 +172,8 @@ def test_summer_attempt_times_become_utc_and_underscored_usernames_are_found(
     ]
     assert placed[0].late_by == dt.timedelta(minutes=30)
     assert [u.kind for u in unplaced] == ["attempt-details"]
+    with pytest.raises(ConfigError, match="Unknown time zone 'GMT\\+1'"):
+        plan_collection(tmp_path.iterdir(), notebooks=["w.ipynb"], timezone="GMT+1")
 
 
 def test_collect_places_the_latest_attempt_of_each_learner(course: Path, collected) -> None:
@@ -248,6 +251,8 @@ def test_cli_collect_lms_prints_the_table_and_warns(course: Path, download: Path
     assert "CollectError" in failed.output and "Assignment File Download" in failed.output
     with pytest.raises(CollectError, match="No file at"):
         collect_lms(course / "missing.zip", A, course_dir=course)
+    with pytest.raises(ConfigError, match="No notebooks for assignment '02-tables'"):
+        collect_lms(download, "02-tables", course_dir=course)
 
 
 @pytest.fixture(scope="module")
