@@ -584,6 +584,9 @@ def _init_worker(settings: _Settings) -> None:
     cfg.SandboxedExecute.policy = settings.policy
     # a sandboxed kernel holds nothing worth a graceful shutdown
     cfg.SandboxedExecute.shutdown_kernel = "immediate"
+    cfg.TrustedExecute.assignment_dir = app.coursedir.format_path(
+        app.coursedir.source_directory, ".", settings.assignment
+    )
     cfg.OverwriteCells.add_missing_cells = True
     cfg.BaseConverter.force = settings.force
     app.update_config(cfg)

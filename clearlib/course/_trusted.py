@@ -271,7 +271,12 @@ def _setup_key(job: dict) -> str:
     import hashlib
 
     text = json.dumps(
-        [job.get("setup", []), job.get("verify_data", True), job.get("cell_timeout", 30)],
+        [
+            job.get("setup", []),
+            job.get("verify_data", True),
+            job.get("cell_timeout", 30),
+            job.get("cwd"),
+        ],
         sort_keys=True,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -303,6 +308,8 @@ def serve(channel: _Channel) -> int:
             verified = True
         if _setup_key(job) != key:
             key, namespace = _setup_key(job), _namespace()
+            if job.get("cwd"):
+                os.chdir(job["cwd"])
             for cell in sorted(job.get("setup", []), key=lambda c: c.get("at", 0)):
                 _run_setup_cell(cell, namespace, int(job.get("cell_timeout", 30)))
         channel.out.flush()
@@ -406,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--serve"]:
         return serve(channel)
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    if job.get("cwd"):
+        os.chdir(job["cwd"])
     if job.get("verify_data", True):
         _verify_datasets()
     results = run_job(job, channel)

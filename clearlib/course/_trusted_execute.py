@@ -47,7 +47,7 @@ import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, Unicode
 
 from clearlib.course._answers import AnswerDeclarationError, export_snippet, parse_answers
 from clearlib.course._sandbox import SandboxedExecute, _error
@@ -105,6 +105,11 @@ class TrustedExecute(SandboxedExecute):
     verify_data = Bool(True, help="Check datasets' checksums in the trusted runner.").tag(
         config=True
     )
+    assignment_dir = Unicode(
+        "",
+        help="The assignment's source folder: the trusted runner works in a copy of it (set-up "
+        "cells may read files shipped with the assignment).",
+    ).tag(config=True)
     fork_server = Bool(
         True,
         help="Keep one trusted runner per grading process: it runs the set-up cells once and "
@@ -243,6 +248,7 @@ class TrustedExecute(SandboxedExecute):
             "call_root": calls,
             "cell_timeout": int(self.timeout or 30),
             "verify_data": bool(self.verify_data),
+            "cwd": _working_copy(self.assignment_dir, self.sandbox_root),
         }
         job_path = os.path.join(self._private, "job.json")
         with open(job_path, "w", encoding="utf-8") as fh:
@@ -254,8 +260,8 @@ class TrustedExecute(SandboxedExecute):
             runner = _server(self.sandbox_root or tempfile.gettempdir())
             runner.send({"job": job_path})
         else:
-            work = os.path.join(self._private, "cwd")
-            os.makedirs(work)
+            work = job["cwd"] or os.path.join(self._private, "cwd")
+            os.makedirs(work, exist_ok=True)
             runner = _RunnerProcess([job_path], work, os.path.join(self._private, "trusted.log"))
         try:
             failure, finished = self._converse(runner, results, deadline)
@@ -476,3 +482,25 @@ def _server(root: str) -> _RunnerProcess:
 def _forget(runner: _RunnerProcess) -> None:
     if _SERVER and _SERVER[0] is runner:
         _SERVER.clear()
+
+
+#: Copies of assignment folders made in this process, by (source folder, root).
+_COPIES: dict[tuple[str, str], str] = {}
+
+
+def _working_copy(source: str, root: str) -> str | None:
+    """A private copy of the assignment's source folder (its notebooks left out), made once per
+    grading process; None when there is no source folder."""
+    if not source or not os.path.isdir(source):
+        return None
+    key = (os.path.realpath(source), root)
+    if key not in _COPIES or not os.path.isdir(_COPIES[key]):
+        dest = os.path.join(tempfile.mkdtemp(prefix="src-", dir=root or None), "assignment")
+        shutil.copytree(
+            source,
+            dest,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+        )
+        _COPIES[key] = dest
+    return _COPIES[key]

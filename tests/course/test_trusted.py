@@ -196,6 +196,30 @@ def test_wrong_kinds_are_refused_with_a_plain_message(tmp_path: Path) -> None:
     assert b"pickle" not in written and b"\x80\x04" not in written
 
 
+def test_tables_with_categorical_columns_and_clearlib_objects_cross(tmp_path: Path) -> None:
+    """A crosstab by a categorical, and clearlib objects nested in a dict, come back equal."""
+    from clearlib.workforce import Capacity
+
+    people = pd.DataFrame({"band": pd.Categorical(["a", "b", "a"]), "sex": ["F", "M", "M"]})
+    crosstab = pd.crosstab(people["sex"], people["band"])
+    capacity = Capacity.from_staff(pd.DataFrame({"role": ["gp", "gp"], "wte": [1.0, 0.6]}))
+    values = {"ct": crosstab, "d": {"cap": capacity, "parts": [pd.Series([1, 2], name="s")]}}
+    got = _round_trip(tmp_path, values, [("ct", "table", False), ("d", "dict", False)])
+    pd.testing.assert_frame_equal(got["ct"], crosstab)
+    assert type(got["d"]["cap"]) is Capacity
+    pd.testing.assert_series_equal(got["d"]["cap"].per_week(), capacity.per_week())
+    pd.testing.assert_series_equal(got["d"]["parts"][0], values["d"]["parts"][0])
+
+
+def test_a_fifo_where_an_answer_should_be_is_refused_at_once(tmp_path: Path) -> None:
+    """A named pipe in the export folder fails the answer instead of blocking the reader."""
+    import os
+
+    os.mkfifo(tmp_path / "n.json")
+    with pytest.raises(AnswerExportError, match="not a regular file"):
+        load_answer(tmp_path, Answer("n", "number"))
+
+
 def test_loader_never_unpickles_what_the_kernel_wrote(tmp_path: Path, capsys) -> None:
     """A pickle or a symbolic link where an answer should be is refused, not loaded."""
     import pickle
