@@ -72,6 +72,8 @@ def button_result(report: NotebookValidation) -> dict[str, Any]:
             {"source": f"✗ {check.label}  [{check.grade_id}]", "error": html.escape(message)}
         )
     failed[-1]["error"] += "\n\n<b>" + html.escape(report.summary()) + "</b>"
+    for item in failed:  # the button shows it in a <pre>: wrap long messages, never cut them
+        item["error"] = f'<div style="white-space:pre-wrap">{item["error"]}</div>'
     return {"success": True, "value": {"failed": failed}}
 
 

@@ -549,7 +549,7 @@ def test_the_validate_button_shows_each_question_to_fix_in_plain_words() -> None
         "✗ Question 6: a table — not answered yet  [q6-b-test]",
         "✗ Question 9: your PCN — not answered yet  [q9-own-pcn]",
     ]
-    assert failed[0]["error"] == EVER_REGISTERED
+    assert failed[0]["error"] == f'<div style="white-space:pre-wrap">{EVER_REGISTERED}</div>'
     assert "raise NotImplementedError" in failed[1]["error"]
     assert "YOUR ANSWER HERE" in failed[2]["error"]
     assert "1 of 3 checks pass; 2 to fix." in failed[-1]["error"]

@@ -19,7 +19,7 @@ Then, from any folder:
   Validate button with ``clearlib course validate``'s report: each question to fix with its
   check's whole message, and, on a lesson, that there is nothing to validate.
 - ``labconfig/page_config.json`` hides the same tools in JupyterLab (Formgrader, Create
-  Assignment, Course List, Assignment List).
+  Assignment, Course List, Assignment List, and the Nbgrader menu that lists them).
 
 Faculty keep ``course/nbgrader_config.py`` (the course, its folders, grading and feedback) and
 must not install this folder in the environment they grade in.
