@@ -76,7 +76,7 @@ def one_pcn_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_pcn():
-    """The default synthetic PCN, generated on first use and cached in the data folder."""
+    """The default synthetic PCN (made at session start, see ``pytest_sessionstart``; cached)."""
     import clearlib
 
     return clearlib.load_pcn("default")
@@ -117,14 +117,16 @@ def chromium():
         browser.close()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Send every test that uses ``default_pcn`` to one xdist worker (``--dist loadgroup``).
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Make the default PCN once, before any test or xdist worker starts, if it is not current.
 
-    Generating the default PCN takes a while; with the tests grouped, one worker makes it and
-    the rest of the session reads the cache. (Were two workers to generate it at once, the
-    atomic rename in ``clearlib.synth.generate`` would still leave one complete dataset.)
+    The workers then only read it, so the tests that use it can run on any worker (they were
+    once kept on one worker so that only one of them generated it, which left that worker with
+    a third of the suite). Only the small practices table is read here.
     """
-    for item in items:
-        if "default_pcn" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("default_pcn"))
+    config = session.config
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return  # an xdist worker (the controller made it), or nothing will run
+    import clearlib
+
+    clearlib.load_pcn("default", tables=("practices",))
