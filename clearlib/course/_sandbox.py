@@ -194,11 +194,15 @@ def _prefixes() -> list[str]:
     return sorted(paths | {os.path.realpath(p) for p in paths})
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _kernel_sys_path(executable: str) -> tuple[str, ...]:
-    """``sys.path`` of a fresh ``executable`` as the kernel starts it: no ``PYTHONPATH``, no user
-    site (the kernel's home is its own), no script folder; ``.pth`` files in site-packages apply."""
-    code = "import json, sys; print(json.dumps(sys.path[1:]))"
+    """The prefixes and ``sys.path`` of a fresh ``executable`` as the kernel starts it: no
+    ``PYTHONPATH``, no user site (the kernel's home is its own), no script folder; ``.pth`` files
+    in site-packages apply. Empty if ``executable`` cannot tell."""
+    code = (
+        "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, "
+        "sys.base_exec_prefix, *sys.path[1:]]))"
+    )
     with contextlib.suppress(OSError, ValueError, subprocess.TimeoutExpired):
         done = subprocess.run(
             [executable, "-E", "-s", "-c", code],
@@ -210,15 +214,20 @@ def _kernel_sys_path(executable: str) -> tuple[str, ...]:
         )
         if done.returncode == 0:
             return tuple(p for p in json.loads(done.stdout) if isinstance(p, str) and p)
-    # the grader's own, less whatever its start-up added outside Python's installation
-    return tuple(p for p in sys.path if p and any(_inside(p, x) for x in _prefixes()))
+    return ()
 
 
-def _python_paths() -> list[str]:
-    """Folders the kernel needs to start Python and import libraries (its ``sys.path``)."""
-    paths = set(_prefixes())
-    paths.add(os.path.dirname(os.path.realpath(sys.executable)))
-    paths.update(p for p in _kernel_sys_path(sys.executable) if os.path.exists(p))
+def _python_paths(executable: str | None = None) -> list[str]:
+    """Folders the kernel needs to start ``executable`` (this Python by default) and import
+    libraries: its prefixes, its own folder and its ``sys.path``."""
+    executable = executable or sys.executable
+    paths = {os.path.dirname(os.path.realpath(executable))}
+    found = _kernel_sys_path(executable)
+    if executable == sys.executable:
+        paths.update(_prefixes())
+        # if this Python cannot tell: its own path, less what its start-up added outside it
+        found = found or tuple(p for p in sys.path if p and any(_inside(p, x) for x in _prefixes()))
+    paths.update(p for p in found if os.path.exists(p))
     return sorted(paths | {os.path.realpath(p) for p in paths})
 
 
@@ -413,6 +422,17 @@ class SandboxPolicy:
         file and IPC sockets, its home and ``work_dir``, the working directory); the accounts
         the kernel sees (:data:`ACCOUNTS`) are written there too.
         """
+        kernel = argv[0] if argv else ""
+        if os.path.isabs(kernel) and os.path.basename(kernel).startswith("python"):
+            # a kernel on another Python than the grader's (a course kernelspec): show that one
+            missing = [
+                p
+                for p in _python_paths(kernel)
+                if p not in self.hidden and not self.shows(p) and os.path.isdir(p)
+            ]
+            if missing:
+                policy = self._with([*self.revealed, *missing])
+                return policy.command(argv, sandbox_dir=sandbox_dir, work_dir=work_dir)
         cmd = [
             self.bwrap,
             "--die-with-parent",

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import nbformat
@@ -242,3 +244,20 @@ def test_wheel_contents_are_read_from_pyproject(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _sandbox._shipped_paths(str(tmp_path)) == [str(tmp_path / "data" / "specs")]
+
+
+def test_a_kernel_on_another_python_gets_that_python(course, tmp_path: Path) -> None:
+    """A kernelspec on another environment than the grader's: that environment is shown too."""
+    other = tmp_path / "other-env"
+    venv.create(other, with_pip=False, symlinks=True)
+    (tmp_path / "box" / "work").mkdir(parents=True)
+    policy = SandboxPolicy.for_course(course["root"])
+    python = str(other / "bin" / "python")
+    assert not policy.shows(other)
+    command = policy.command(
+        [python, "-c", "import sys; print(sys.prefix)"],
+        sandbox_dir=str(tmp_path / "box"),
+        work_dir=str(tmp_path / "box" / "work"),
+    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == str(other), done.stderr
