@@ -257,13 +257,8 @@ def test_cli_collect_lms_prints_the_table_and_warns(course: Path, download: Path
 
 @pytest.fixture(scope="module")
 def graded(course: Path, collected):
-    """Grade the three collected learners in one call (after the CLI test collected again).
-
-    With the sandboxed-kernel grader: the submission times and late penalties under test are
-    nbgrader's whichever grader runs the tests, and this fixture's tests do not declare the
-    answers they read, as the trusted grader needs.
-    """
-    return grade_assignment(A, course_dir=course, jobs=2, progress=False, trusted=False)
+    """Grade the three collected learners in one call (after the CLI test collected again)."""
+    return grade_assignment(A, course_dir=course, jobs=2, progress=False)
 
 
 @pytest.fixture(scope="module")
