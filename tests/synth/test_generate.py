@@ -182,3 +182,42 @@ def test_calibration_is_solved_once_per_population_and_kept(
     other = dataclasses.replace(spec, params={**spec.params, "lifestyle": {"bmi_mean": 28.0}})
     _generate.calibrate(other)
     assert len(solved) == 2
+
+
+def test_generated_files_are_those_the_data_contract_writer_makes(
+    tiny_spec_path: Path, tmp_path: Path
+) -> None:
+    """The generator's own Arrow tables, written practice by practice, are byte for byte the
+    files write_tables makes from the same tables as pandas frames (same types, same order)."""
+    from clearlib._config import LARGE_TABLES
+    from clearlib.data._store import write_tables
+
+    spec = load_spec(tiny_spec_path)
+    tables = generate_pcn(spec, "SYN-PCN01")
+    codes = [p.code for p in spec.practices_of("SYN-PCN01")]
+    frames = {name: tables[name] for name in LARGE_TABLES}
+    expected = write_tables(frames, tmp_path / "contract", practice_codes=codes)
+    assert tables.write(tmp_path / "generator") == expected
+    for rel in expected:
+        ours, theirs = tmp_path / "generator" / rel, tmp_path / "contract" / rel
+        assert ours.read_bytes() == theirs.read_bytes(), rel
+
+
+def test_large_tables_written_are_not_kept(tiny_spec_path: Path, tmp_path: Path) -> None:
+    """Writing a PCN's large tables streams them practice by practice and keeps none: reading
+    one afterwards, or writing again, is a DataError naming the folder; small tables stay."""
+    from clearlib import DataError
+
+    tables = generate_pcn(load_spec(tiny_spec_path), "SYN-PCN01")
+    written = tables.write(tmp_path)
+    large = ("appointments", "conditions", "frailty_deficits", "hospital_events")
+    large += ("medications", "patients")
+    assert sorted(written) == sorted(
+        f"{table}/{code}.parquet" for table in large for code in ("SYN-G001", "SYN-G002")
+    )
+    assert written["patients/SYN-G001.parquet"] > 0
+    assert list(tables["practices"]["practice_code"]) == ["SYN-G001", "SYN-G002"]
+    with pytest.raises(DataError, match=str(tmp_path)):
+        tables["patients"]
+    with pytest.raises(DataError, match="already written"):
+        tables.write(tmp_path / "again")
