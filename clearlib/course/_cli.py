@@ -385,6 +385,13 @@ def collect_lms(
             "--timezone", help="The time zone of Blackboard's attempt times (its server's)."
         ),
     ] = "Europe/London",
+    accept_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unknown",
+            help="Also place the work of usernames that are not learners in the gradebook.",
+        ),
+    ] = False,
     course_dir: CourseDir = None,
 ) -> None:
     """Collect an assignment from Blackboard's download into submitted/, with attempt times.
@@ -406,7 +413,13 @@ def collect_lms(
 
     console = stdout()
     with expected_errors():
-        report = collect(zip_path, assignment, course_dir=course_dir, timezone=timezone)
+        report = collect(
+            zip_path,
+            assignment,
+            course_dir=course_dir,
+            timezone=timezone,
+            accept_unknown=accept_unknown,
+        )
     head, *_ = report.summary().splitlines()
     console.print(escape(head), soft_wrap=True)
     if report.placed:
@@ -417,7 +430,10 @@ def collect_lms(
                 p.notebook,
                 f"{p.attempt:%Y-%m-%d %H:%M:%S}",
                 "[red]late[/red]" if p.late else "",
-                escape(f"renamed from {p.renamed_from}") if p.renamed_from else "",
+                "; ".join(
+                    [escape(f"renamed from {p.renamed_from}")] * bool(p.renamed_from)
+                    + ["not in the gradebook"] * p.unknown
+                ),
             )
         console.print(table)
     details = len(report.unplaced) - len(report.problems)

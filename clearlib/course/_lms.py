@@ -129,6 +129,7 @@ class Placed:
     attempt_utc: dt.datetime
     late_by: dt.timedelta | None = None
     renamed_from: str | None = None
+    unknown: bool = False
 
     @property
     def late(self) -> bool:
@@ -187,8 +188,10 @@ class CollectReport:
         for p in self.placed:
             late = f", late by {_duration(p.late_by)}" if p.late and p.late_by else ""
             renamed = f", renamed from {p.renamed_from!r}" if p.renamed_from else ""
+            unknown = ", not a learner in the gradebook" if p.unknown else ""
             lines.append(
-                f"  {p.learner}: {p.notebook}, attempt {p.attempt:%Y-%m-%d %H:%M:%S}{late}{renamed}"
+                f"  {p.learner}: {p.notebook}, attempt {p.attempt:%Y-%m-%d %H:%M:%S}{late}"
+                f"{renamed}{unknown}"
             )
         details = len(self.unplaced) - len(self.problems)
         if details:
@@ -309,6 +312,7 @@ def plan_collection(
     due: dt.datetime | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     root: str | Path | None = None,
+    accept_unknown: bool = False,
 ) -> tuple[list[Placed], list[Unplaced]]:
     """Decide, for the files of a Blackboard download, which to place where and why not.
 
@@ -327,6 +331,8 @@ def plan_collection(
         The time zone of the dates in the file names (Blackboard's server).
     root : path, optional
         Report files relative to this folder (default: their names).
+    accept_unknown : bool
+        Place the work of usernames not among ``learners`` too (marked ``unknown``).
 
     Returns
     -------
@@ -394,14 +400,15 @@ def plan_collection(
     placed: list[Placed] = []
     for learner in sorted(attempts):
         by_time = attempts[learner]
-        if known and learner not in known:
+        unknown = bool(known) and learner not in known
+        if unknown and not accept_unknown:
             for when in sorted(by_time):
                 unplaced += [
                     Unplaced(
                         shown(f.path),
                         "unknown-username",
-                        f"{learner!r}; import the cohort (nbgrader db student import) and "
-                        "collect again",
+                        f"{learner!r}; add them to the cohort (nbgrader db student import) "
+                        "and collect again, or collect with --accept-unknown",
                         learner,
                     )
                     for f in by_time[when]
@@ -444,14 +451,31 @@ def plan_collection(
         for f in exact:
             taken.add(str(f.original))
             placed.append(
-                Placed(learner, str(f.original), f.path, chosen_time, attempt_utc, late_by)
+                Placed(
+                    learner,
+                    str(f.original),
+                    f.path,
+                    chosen_time,
+                    attempt_utc,
+                    late_by,
+                    unknown=unknown,
+                )
             )
         free = [n for n in notebooks if n not in taken]
         for f in renamed:
             if len(free) == 1 and len(notebooks) == 1:
                 name = free.pop()
                 placed.append(
-                    Placed(learner, name, f.path, chosen_time, attempt_utc, late_by, f.original)
+                    Placed(
+                        learner,
+                        name,
+                        f.path,
+                        chosen_time,
+                        attempt_utc,
+                        late_by,
+                        f.original,
+                        unknown,
+                    )
                 )
             else:
                 other = sorted(taken) or notebooks
@@ -537,6 +561,7 @@ def collect_lms(
     *,
     course_dir: str | Path | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    accept_unknown: bool = False,
 ) -> CollectReport:
     """Collect an assignment from Blackboard's Assignment File Download (a zip).
 
@@ -550,6 +575,10 @@ def collect_lms(
         The course root (default: ``course/`` of the checkout, or ``$CLEAR_COURSE_DIR``).
     timezone : str
         The time zone of the attempt times in Blackboard's file names (its server's).
+    accept_unknown : bool
+        Also place the work of usernames that are not learners in the gradebook (by default
+        they are listed, not placed, once the gradebook has learners: imported with ``nbgrader
+        db student import``, or added when their work was first graded).
 
     Returns
     -------
@@ -613,6 +642,7 @@ def collect_lms(
             due=due,
             timezone=timezone,
             root=extracted,
+            accept_unknown=accept_unknown,
         )
         app.collector_plugin_inst.plan = {
             str(p.source.resolve()): (p.learner, p.notebook, p.attempt_utc) for p in placed

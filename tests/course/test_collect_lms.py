@@ -157,7 +157,8 @@ def test_summer_attempt_times_become_utc_and_underscored_usernames_are_found(
     tmp_path: Path,
 ) -> None:
     """A June attempt at 12:30 UK time is 11:30 UTC, late for an 11:00 UTC due date; the
-    username ``ab_12`` (with an underscore) is read from the details file."""
+    username ``ab_12`` (with an underscore) is read from the details file; a username not in
+    the cohort is placed only when accepted."""
     when = dt.datetime(2026, 6, 1, 12, 30)
     nb = tmp_path / attempt_file_name("Week_01", "ab_12", when, "w.ipynb")
     nbformat.write(nbformat.v4.new_notebook(), nb)
@@ -172,6 +173,12 @@ def test_summer_attempt_times_become_utc_and_underscored_usernames_are_found(
     ]
     assert placed[0].late_by == dt.timedelta(minutes=30)
     assert [u.kind for u in unplaced] == ["attempt-details"]
+    strict = plan_collection(tmp_path.iterdir(), notebooks=["w.ipynb"], learners=["cd34"])
+    assert strict[0] == [] and "--accept-unknown" in strict[1][-1].reason
+    loose, _ = plan_collection(
+        tmp_path.iterdir(), notebooks=["w.ipynb"], learners=["cd34"], accept_unknown=True
+    )
+    assert [(p.learner, p.unknown) for p in loose] == [("ab_12", True)]
     with pytest.raises(ConfigError, match="Unknown time zone 'GMT\\+1'"):
         plan_collection(tmp_path.iterdir(), notebooks=["w.ipynb"], timezone="GMT+1")
 
