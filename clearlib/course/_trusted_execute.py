@@ -25,8 +25,8 @@ A test cell the trusted runner never reports on (it crashed, or ran out of time)
 Examples
 --------
 >>> from clearlib.course._trusted_execute import TrustedExecute
->>> TrustedExecute().call_timeout
-10
+>>> TrustedExecute().call_timeout  # 0: each call may run as long as a cell
+0
 """
 
 from __future__ import annotations
@@ -99,9 +99,9 @@ class TrustedExecute(SandboxedExecute):
     check datasets against their manifest's checksums before reading them.
     """
 
-    call_timeout = Integer(10, help="Seconds each call of a learner's function may run.").tag(
-        config=True
-    )
+    call_timeout = Integer(
+        0, help="Seconds each call of a learner's function may run (0: the per-cell timeout)."
+    ).tag(config=True)
     verify_data = Bool(True, help="Check datasets' checksums in the trusted runner.").tag(
         config=True
     )
@@ -342,7 +342,8 @@ class TrustedExecute(SandboxedExecute):
         )
         index = len(self.nb.cells) - 1
         keep, saved_timeout, replaying = self.nb.cells[index], self.timeout, self._replaying
-        self.timeout, self._replaying = int(self.call_timeout), True
+        limit = int(self.call_timeout or self.timeout or 30)
+        self.timeout, self._replaying = limit, True
         status: dict = {"status": "ok"}
         try:
             self.execute_cell(cell, index, store_history=False)
@@ -350,7 +351,7 @@ class TrustedExecute(SandboxedExecute):
             self._calls_dead = True
             status = {
                 "status": "timeout",
-                "message": f"ran for more than {self.call_timeout} s (or stopped the kernel)",
+                "message": f"ran for more than {limit} s (or stopped the kernel)",
             }
         finally:
             self.nb.cells[index] = keep
@@ -358,7 +359,7 @@ class TrustedExecute(SandboxedExecute):
         if status["status"] == "ok" and any(
             o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])
         ):
-            status = {"status": "timeout", "message": f"ran for more than {self.call_timeout} s"}
+            status = {"status": "timeout", "message": f"ran for more than {limit} s"}
         if self._take(inside, folder) is None:
             os.makedirs(folder, exist_ok=True)
             if status["status"] == "ok":

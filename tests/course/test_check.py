@@ -81,7 +81,7 @@ def test_broken_assignment_reports_every_problem_at_once(tmp_path: Path) -> None
             "### END SOLUTION"
         )
         # a test without docstring that passes on anything, tagged with an unknown objective
-        cells["q2-columns-test"].source = "assert True"
+        cells["q2-columns-test"].source = "# answers: none\nassert True"
         cells["q2-columns-test"].metadata["clear"]["objectives"] = ["LO9.9"]
         # the written answer is no longer graded: no manual answer, LO1.1 not assessed
         cells["q3-explain-list-size"].metadata = {}
@@ -259,7 +259,7 @@ def test_make_test_passes_an_empty_course_and_fails_a_broken_assignment(tmp_path
     broken = _course(tmp_path)
 
     def blank_passes(cells: dict[str, Any]) -> None:
-        cells["q2-columns-test"].source = '"""Checks nothing at all."""\nassert True'
+        cells["q2-columns-test"].source = '"""Checks nothing at all."""\n# answers: none\nassert True'
 
     _edit(broken, blank_passes)
     run = _run_assignment_tests(broken)
