@@ -259,7 +259,8 @@ def test_make_test_passes_an_empty_course_and_fails_a_broken_assignment(tmp_path
     broken = _course(tmp_path)
 
     def blank_passes(cells: dict[str, Any]) -> None:
-        cells["q2-columns-test"].source = '"""Checks nothing at all."""\n# answers: none\nassert True'
+        always = '"""Checks nothing at all."""\n# answers: none\nassert True'
+        cells["q2-columns-test"].source = always
 
     _edit(broken, blank_passes)
     run = _run_assignment_tests(broken)
