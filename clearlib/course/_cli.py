@@ -429,7 +429,7 @@ def collect_lms(
                 p.learner,
                 p.notebook,
                 f"{p.attempt:%Y-%m-%d %H:%M:%S}",
-                "[red]late[/red]" if p.late else "",
+                f"[red]{p.lateness}[/red]" if p.late else "",
                 "; ".join(
                     [escape(f"renamed from {p.renamed_from}")] * bool(p.renamed_from)
                     + ["not in the gradebook"] * p.unknown

@@ -136,6 +136,18 @@ class Placed:
         """Handed in after the due date."""
         return self.late_by is not None and self.late_by > dt.timedelta(0)
 
+    @property
+    def lateness(self) -> str:
+        """How late, in words ("" when on time).
+
+        Examples
+        --------
+        >>> when = dt.datetime(2026, 1, 13, 10, 15)
+        >>> Placed("ab12", "w.ipynb", Path("w"), when, when, dt.timedelta(hours=22)).lateness
+        'late by 22 h 0 min'
+        """
+        return f"late by {_duration(self.late_by)}" if self.late and self.late_by else ""
+
 
 @dataclass(frozen=True)
 class Unplaced:
@@ -186,7 +198,7 @@ class CollectReport:
         cohort = "" if self.cohort_known else "; no cohort imported, so usernames were not checked"
         lines = [f"Collected {len(self.placed)} notebooks of {self.assignment} ({due}{cohort})."]
         for p in self.placed:
-            late = f", late by {_duration(p.late_by)}" if p.late and p.late_by else ""
+            late = f", {p.lateness}" if p.late else ""
             renamed = f", renamed from {p.renamed_from!r}" if p.renamed_from else ""
             unknown = ", not a learner in the gradebook" if p.unknown else ""
             lines.append(
