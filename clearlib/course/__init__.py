@@ -1,6 +1,7 @@
 """The nbgrader course: check assignments, leak-free feedback, grade exports, learners' setup.
 
-Faculty use these through ``clearlib course check | mistakes | grade | feedback | export | similarity``;
+Faculty use these through ``clearlib course check | mistakes | grade | feedback | export | similarity``
+(and, with Blackboard, ``collect-lms | package-feedback``);
 learners through ``clearlib course setup-check | validate | submit``. The assignments' visible checks
 use :mod:`clearlib.course.checks`. The faculty guide is ``course/README.md``.
 
