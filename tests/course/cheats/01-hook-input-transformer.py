@@ -5,9 +5,10 @@ the text of every cell before it runs. From then on each cell runs ``pass`` inst
 code: the learner's unanswered cells no longer raise, and the test cells (which nbgrader runs
 in the same kernel) no longer test anything, so they "pass".
 
-Today's grader (tests in the learner's kernel): full autograded marks on a blank notebook.
-Trusted grader: the tests run in another process on answers exported as data; nothing is
-defined, so every answer is missing and scores zero.
+Today's grader (the tests in the learner's kernel, ``--legacy-grader``): 18 of 18 autograded
+points on a blank week 02 (measured). Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny
+fixture (measured): the tests run in another process on answers exported as data; nothing is
+defined, so every answer is missing.
 """
 
 from IPython import get_ipython

@@ -5,8 +5,9 @@ later cell is wrapped in ``try: ... except BaseException: pass``. Failing assert
 checks' AssertionErrors and the blank answers' NotImplementedError are all swallowed, so each
 test cell ends without an error and nbgrader counts it as passed.
 
-Today's grader: full autograded marks on a blank notebook. Trusted grader: zero (the tests run
-elsewhere, on answers that were never defined).
+Today's grader: 18 of 18 autograded points on a blank week 02 (measured). Trusted grader: 0 of
+18 on week 02 and 0 of 3 on the tiny fixture (measured): the tests run elsewhere, on answers
+that were never defined.
 """
 
 import ast

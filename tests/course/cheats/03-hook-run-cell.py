@@ -5,7 +5,10 @@ with the cell's text already transformed) with wrappers that run ``pass`` instea
 holding an ``assert``, a named check or ``raise NotImplementedError``: the test cells never run
 their checks and report success.
 
-Today's grader: full autograded marks on a blank notebook. Trusted grader: zero.
+Today's grader (the tests in the learner's kernel, ``--legacy-grader``): 18 of 18 autograded
+points on a blank week 02 (measured). Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny
+fixture (measured): the tests run in another process; the patched ``run_cell`` only skips the
+learner's own answer export, so every answer is missing.
 """
 
 import re
@@ -21,8 +24,9 @@ _run_cell, _run_cell_async = _shell.run_cell, _shell.run_cell_async
 
 def _skip(raw_cell, kwargs):
     if _TESTS.search(str(raw_cell)):
-        kwargs["transformed_cell"] = "pass\n"
-        kwargs["preprocessing_exc_tuple"] = None
+        if "transformed_cell" in kwargs:  # ipykernel's call of run_cell_async
+            kwargs["transformed_cell"] = "pass\n"
+            kwargs["preprocessing_exc_tuple"] = None
         return "pass\n"
     return raw_cell
 

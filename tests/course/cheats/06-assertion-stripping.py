@@ -6,9 +6,10 @@ with ``pass``, each ``raise`` with ``pass``, and each call of a named check
 (``week02.something(...)``, ``clearlib.course.checks``) with ``None``. The test cells run, but
 test nothing.
 
-Today's grader: full autograded marks on a blank notebook (the blank answers' ``raise`` goes
-too). Trusted grader: zero (the test text it runs comes from the gradebook, in a process the
-learner never touched).
+Today's grader: 11 of 18 on a blank week 02 (measured; the tests that failed read an answer
+that was never defined). Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny fixture
+(measured): the test text it runs comes from the gradebook, in a process the learner never
+touched.
 """
 
 import ast

@@ -6,9 +6,11 @@ asked for, iterates as empty, calls as a function returning itself, converts to 
 empty text. ``assert answer == expected`` passes for any expected value, as do many checks
 written on attributes (``answer.shape == ...``, ``answer.columns == ...``).
 
-Today's grader: some tests pass (those written as comparisons), isinstance checks fail.
-Trusted grader: zero (an ``Anything`` is not a number, a table or any kind: it cannot be
-exported, so the answer is reported as being of the wrong type).
+Today's grader: 0 of 18 on week 02 (measured: the named checks test the type first,
+``pharmacist_phone_mar should be a pandas DataFrame``), but a test written as a bare ``==``
+would pass. Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny fixture (measured): an
+``Anything`` is of no kind, so it cannot be exported and the answer is reported as being of the
+wrong type.
 """
 
 ANSWERS: dict[str, str] = {}  # the week's declared answers, name -> kind (filled in by the corpus)

@@ -7,10 +7,10 @@ type whose ``==`` (and ``equals``, ``isclose``-style comparisons through ``__eq_
 says equal: ``isinstance(answer, pd.DataFrame)`` is True and ``answer == expected`` is True
 everywhere, while the data inside are empty or zero.
 
-Today's grader: the tests written as isinstance + ``==`` pass; tests that look at the values
-(``len``, sums, ``.loc``) fail. Trusted grader: zero (answers cross as data of exact types: a
-``float`` subclass arrives as ... nothing: the exporter refuses subclasses, and its lies could
-not cross anyway).
+Today's grader: 0 of 18 on week 02 (measured: the named checks look at the columns and values,
+not only ``==``), but tests written as isinstance plus ``==`` would pass. Trusted grader: 0 of
+18 on week 02 and 0 of 3 on the tiny fixture (measured): the exporter takes exact types only,
+so a subclass is refused, and its lies could not cross anyway.
 """
 
 import numpy as np

@@ -5,8 +5,9 @@ with versions that, when called from a notebook cell or from the named checks
 (``clearlib.course.checks``), give the answer a test hopes for (True), and behave normally
 elsewhere so that the kernel keeps working. Every declared answer is ``0``.
 
-Today's grader: many tests pass on a blank notebook. Trusted grader: zero (the tests run in
-another process, whose builtins the learner cannot reach).
+Today's grader: 0 of 18 on week 02 (measured: the checks then fail on the answers' missing
+attributes). Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny fixture (measured): the
+tests run in another process, whose builtins the learner cannot reach.
 """
 
 import builtins

@@ -6,8 +6,9 @@ The cheat replaces ``np.allclose``, ``np.isclose``, ``np.array_equal``, ``np.tes
 versions that always agree, then sets every declared answer to an empty value of its kind
 (an empty DataFrame, an empty Series, ``0``, ``""``...).
 
-Today's grader: the tests and named checks that compare with these functions pass. Trusted
-grader: zero (its numpy and pandas are its own; the empty answers are wrong).
+Today's grader: 0 of 18 on week 02 (measured: the named checks look at columns and shapes
+before comparing). Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny fixture
+(measured): its numpy and pandas are its own, and the empty answers are wrong.
 """
 
 import numpy as np

@@ -16,10 +16,11 @@ the Python environment), then everything under ``/``, for 15 seconds at most. It
 Then it runs, in the learner's kernel, the code cells (answers and given cells, not tests) of
 the best notebook it found: the one that assigns most of this week's declared answers.
 
-Today's grader: zero when the sandbox hides the course, the checkout and other learners'
-work, as it does; full marks for anyone whose sandbox shows them. Trusted grader: the same
-(it changes nothing here: a learner who can read the model answers can hand them in); the
-sandbox is the defence, and this case proves it.
+Today's grader: 0 of 18 on week 02 (measured: the sandbox hides the course, the checkout and
+its history, the gradebook and other learners' work, so nothing is found); anyone whose sandbox
+showed them would get full marks. Trusted grader: 0 of 18 on week 02 and 0 of 3 on the tiny
+fixture (measured). The trusted grader changes nothing here (a learner who can read the model
+answers can hand them in): the sandbox is the defence, and this case proves it.
 """
 
 import json

@@ -11,10 +11,10 @@ could change the data could make a wrong answer right. The cheat:
    tables are empty, so that the expectations the tests compute are zeros and empties, and sets
    every declared answer to a zero or an empty value of its kind.
 
-Today's grader: the file writes fail (the sandbox shows the data read-only); tests that compute
-their expectation with ``load_pcn`` in the kernel compare the empty answers with empty
-expectations, and some pass. Trusted grader: zero (it loads the data itself, checked against
-the manifest's checksums, in a process the learner never touched).
+Today's grader: 0 of 18 on week 02 (measured; the file writes fail, the sandbox shows the data
+read-only, and the checks test the answers' columns before their values). Trusted grader: 0 of
+18 on week 02 and 0 of 3 on the tiny fixture (measured): it loads the data itself, checked
+against the manifest's checksums, in a process the learner never touched.
 """
 
 import contextlib

@@ -10,9 +10,10 @@ The test cells call named checks (``from clearlib.course.checks import week02``)
    it writes holds only a comment (so that a run on a machine without the sandbox changes
    nothing); being able to write it at all is the hole.
 
-Today's grader: the file writes fail (read-only); tests made only of named checks pass, those
-with asserts of their own fail. Trusted grader: zero (its checks module is imported in its own
-process, from files the learner could not write).
+Today's grader: 0 of 18 on week 02 (measured: the file writes fail, read-only, and some named
+checks return values the tests go on to use, so the no-ops break them). Trusted grader: 0 of 18
+on week 02 and 0 of 3 on the tiny fixture (measured): its checks module is imported in its own
+process, from files the learner could not write.
 """
 
 import importlib
@@ -31,6 +32,9 @@ def _passes(*args, **kwargs):
     return None
 
 
+for _name in dir(checks):  # the package's own checks (checks.is_table...)
+    if not _name.startswith("_") and callable(getattr(checks, _name)):
+        setattr(checks, _name, _passes)
 for _info in pkgutil.iter_modules(checks.__path__):
     try:
         _module = importlib.import_module(f"clearlib.course.checks.{_info.name}")

@@ -9,8 +9,8 @@ competency matrix, working time, pay bands, ARRS). The cheat:
    one returning the table with every number set to 0, and sets every declared answer to zero
    or an empty value of its kind.
 
-Today's grader: the file writes fail (read-only); tests that compute expectations from the
-reference tables in the kernel now expect zeros, and some pass. Trusted grader: zero.
+Today's grader: 0 of 18 on week 02 (measured; the file writes fail, read-only). Trusted grader:
+0 of 18 on week 02 and 0 of 3 on the tiny fixture (measured).
 """
 
 import os

@@ -12,9 +12,10 @@ The cheat tries to write where the grader reads:
    shape, an Arrow file that is not Arrow), and a file named for an answer of the *next* test
    cell is planted beside them.
 
-Today's grader: the writes fail (the sandbox hides the course and shows only the learner's own
-folder writable); zero marks, as a blank. Trusted grader: zero (it reads only regular files,
-without following links, of the declared names, with strict readers).
+Today's grader: 0 of 18 on week 02 (measured; the writes fail: the sandbox hides the course and
+only the learner's own folder is writable). Trusted grader: 0 of 18 on week 02 and 0 of 3 on
+the tiny fixture (measured): it reads only regular files, without following links, of the
+declared names, with strict readers (``is not defined``, ``could not be read``).
 """
 
 import json

@@ -7,9 +7,10 @@ makes any call of a function answer by the grader (``serve_call``) kill the kern
 the tests never run, so nothing fails, or the grader gives up and records the grader's error
 instead of the learner's.
 
-Today's grader: the kernel is started again, the earlier cells run again (the hook too), and
-the test cell fails; zero. Trusted grader: zero (no answers are exported; each is reported
-missing).
+Today's grader: 0 of 18 on week 02 (measured: the kernel is started again, the earlier cells
+run again, the hook too, and each test cell fails). Trusted grader: 0 of 18 on week 02 and 0 of
+3 on the tiny fixture (measured): no answers are exported, each is reported missing, and the
+learner's status is ``kernel_died``.
 """
 
 import os

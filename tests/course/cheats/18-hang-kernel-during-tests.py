@@ -5,9 +5,10 @@ about to run, the kernel ignores interrupts (``SIGINT``) and loops for ever; any
 function answer by the grader (``serve_call``) does the same. The aim: the tests time out, or
 the grading of the assignment never ends.
 
-Today's grader: each test cell runs out of time, is interrupted in vain, and the kernel is
-killed and started again; zero, and the grading of the others goes on. Trusted grader: zero
-(no answers are exported in time), and the others are graded.
+Today's grader: every test cell runs out of time, is interrupted in vain, and the kernel is
+killed and started again; 0, and the grading of the others goes on. Trusted grader: 0 of 18 on
+week 02 and 0 of 3 on the tiny fixture (measured) (status ``timed_out``), and the others are
+graded.
 """
 
 import re

@@ -6,9 +6,9 @@ Before every cell the cheat prints what a grader might take for success: nbgrade
 process's real standard output and error (which the grader's log keeps); it also displays a
 rich output (``application/json``) of passed results. Every declared answer is ``0``.
 
-Today's grader: nbgrader reads only the errors in a cell's output, so the text changes
-nothing; zero. Trusted grader: zero (the results come from the trusted runner's own protocol
-stream, which the learner's kernel does not write).
+Today's grader: 0 of 18 on week 02 (measured: nbgrader reads the errors, not the text). Trusted
+grader: 0 of 18 on week 02 and 0 of 3 on the tiny fixture (measured): results come from the
+trusted runner's own channel, which the learner's kernel does not write.
 """
 
 import json
