@@ -1,13 +1,14 @@
 """Synthetic PCN and ICS datasets from declarative population specs."""
 
 from clearlib.synth._export import EXPORT_SYSTEMS, make_export, write_export
-from clearlib.synth._generate import generate_pcn
+from clearlib.synth._generate import PCNTables, generate_pcn
 from clearlib.synth._messy import make_messy, write_messy
 from clearlib.synth._run import generate
 from clearlib.synth._spec import PracticeSpec, Spec, available_specs, load_spec
 
 __all__ = [
     "EXPORT_SYSTEMS",
+    "PCNTables",
     "PracticeSpec",
     "Spec",
     "available_specs",

@@ -1143,6 +1143,13 @@ class PCNTables(Mapping[str, pd.DataFrame]):
     (``tables["appointments"]``, kept), or written with :meth:`write`, one Parquet file per
     practice, each practice's tables dropped once written (memory holds one practice's tables
     at a time, whatever the PCN's size).
+
+    Examples
+    --------
+    >>> small = {t: arrow_schema(t).empty_table() for t in ("practices", "staff")}
+    >>> tables = PCNTables(small, iter([]))  # a PCN without practices, for the example
+    >>> sorted(tables)[:3], tables["appointments"].shape, tables.arrow("patients").num_rows
+    (['appointments', 'conditions', 'frailty_deficits'], (0, 11), 0)
     """
 
     def __init__(
@@ -1187,6 +1194,8 @@ class PCNTables(Mapping[str, pd.DataFrame]):
                 )
             self._large = list(self._pending)
             self._pending = None
+        if not self._large:
+            return arrow_schema(name).empty_table()
         return pa.concat_tables([tables[name] for _code, tables in self._large])
 
     def write(self, folder: str | Path) -> dict[str, int]:
