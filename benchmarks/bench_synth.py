@@ -12,7 +12,10 @@ processes) into a temporary folder and prints:
   writing; and the ratio between the two. Also the Parquet encoding alone (each practice's
   Arrow table written again with ``write_parquet``), a stricter floor;
 * CPU seconds (user + system) of the generation, all processes together, against the floor's:
-  on a shared machine wall times stretch with the load, CPU seconds much less;
+  on a shared machine wall times stretch with the load, CPU seconds much less. Where Linux
+  groups processes by session for scheduling (``sched_autogroup_enabled``, printed), a busy
+  machine gives the run's workers one session's share of the CPUs, not one CPU each, and
+  the wall ratio then tends to the CPU ratio;
 * the load average before and after (the machine may be shared: figures from a busy machine
   are slower, and the floor is measured on the same machine in the same run).
 
@@ -118,6 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         out = Path(tmp) / "dataset"
         load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
         print(f"{load} (1, 5, 15 min; this machine has {os.cpu_count()} CPUs)")
+        autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+        if autogroup.is_file():
+            print(f"sched_autogroup_enabled {autogroup.read_text().strip()}")
         calibration = "kept from earlier runs" if args.warm else "solved in the run"
         print(
             f"Generating {args.spec} with jobs={args.jobs} into {out} (calibration {calibration})"
