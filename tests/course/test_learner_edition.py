@@ -185,8 +185,8 @@ def test_every_command_on_the_page_runs_as_written(edition: Path, tmp_path: Path
     them, but for `make setup` and `make lab`).
 
     Set-up here is the faculty environment standing in as the edition's ``.venv`` (a symlink:
-    `make setup` would take minutes and the network). Once the page's ``cp`` has copied week
-    01 into my-work/, the copy is swapped for a two-question assignment of the same name, so
+    `make setup` would take minutes and the network). Once the page's ``make start`` has copied
+    week 01 into my-work/, the copy is swapped for a two-question assignment of the same name, so
     validating takes seconds (week 01 itself: tests/course/test_learner_validate.py)."""
     sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
     from _tiny_assignment import WRONG_MESSAGE, tiny_assignment
@@ -197,18 +197,18 @@ def test_every_command_on_the_page_runs_as_written(edition: Path, tmp_path: Path
     commands = _shell_commands((folder / PAGE).read_text(encoding="utf-8"))
     readme = _shell_commands((folder / "README.md").read_text(encoding="utf-8"))
     assert set(readme) - NOT_RUN_HERE <= set(commands), readme
-    assert commands[0].startswith("cp ") and commands[-1] == "make check", commands
+    assert commands[0].startswith("make start") and commands[-1] == "make check", commands
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MAKEFLAGS")}
     env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a learner's terminal: no environment active
     env["COLUMNS"] = "200"
-    notebook = folder / "my-work" / "01-getting-started.ipynb"
+    notebook = folder / "my-work" / "01-getting-started" / "01-getting-started.ipynb"
     for command in commands:
         run = subprocess.run(
             command, shell=True, cwd=folder, env=env, capture_output=True, text=True, timeout=900
         )
         said = " ".join((run.stdout + run.stderr).split())
         assert "command not found" not in said and "No rule to make target" not in said, said
-        if command.startswith("cp "):
+        if command.startswith("make start"):
             assert run.returncode == 0 and notebook.exists(), said
             tiny_assignment(notebook)
         elif command.startswith("make validate"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -57,12 +56,15 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, default_pcn: object) -> Iterator[Lab]:
-    """The edition through week 01, week 01 copied into my-work/, and ``make lab`` serving it."""
+    """The edition through week 01, week 01 copied into my-work/ by ``make start``, and ``make lab`` serving it."""
     root = tmp_path_factory.mktemp("learner-lab")
     edition = root / "edition"
     publish_learner_edition(edition, through_week=1)
     (edition / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    shutil.copy(edition / "assignments" / WEEK / f"{WEEK}.ipynb", edition / "my-work")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MAKEFLAGS")}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a learner's terminal: no environment active
+    env["JUPYTER_CONFIG_DIR"] = str(root / "user-config")  # no settings of this machine's user
+    subprocess.run(["make", "start", "WEEK=01"], cwd=edition, env=env, check=True, timeout=60)
     port, token = free_port(), secrets.token_hex(16)
     args = [
         "--no-browser",
@@ -75,9 +77,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, default_pcn: object) -> Iterat
     ]
     if os.geteuid() == 0:
         args.append("--allow-root")
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MAKEFLAGS")}
-    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"  # a learner's terminal: no environment active
-    env["JUPYTER_CONFIG_DIR"] = str(root / "user-config")  # no settings of this machine's user
     log = (root / "lab.log").open("wb")
     process = subprocess.Popen(
         ["make", "lab", f"LAB_ARGS={' '.join(args)}"],
@@ -161,8 +160,8 @@ def test_the_learner_sees_the_edition_and_no_faculty_tools(page: Any) -> None:
 def test_validate_shows_the_failing_questions_message(page: Any, lab: Lab) -> None:
     """Week 01 in my-work/, a wrong answer typed into question 1, saved, Validate pressed: the
     dialog names question 1 and shows its check's message (screenshot kept)."""
-    notebook = lab.edition / "my-work" / f"{WEEK}.ipynb"
-    page.goto(f"{lab.url}lab/tree/my-work/{WEEK}.ipynb?token={lab.token}")
+    notebook = lab.edition / "my-work" / WEEK / f"{WEEK}.ipynb"
+    page.goto(f"{lab.url}lab/tree/my-work/{WEEK}/{WEEK}.ipynb?token={lab.token}")
     code = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-CodeCell")
     answer = code.filter(has_text="raise NotImplementedError").first  # question 1's answer
     answer.wait_for(timeout=PAGE_TIMEOUT_MS)
