@@ -1,11 +1,15 @@
-"""The cheat corpus scores nothing: a blank week 02 with each cheat in its first answer cell.
+"""The cheat corpus scores nothing: a blank assignment with each cheat in its first answer cell.
 
-One ``grade_assignment`` call grades the model answers and a representative subset of the
-corpus (``tests/course/cheats/``, at least one cheat of each class), each cheat as one learner
-handing in the blank release with the cheat as its first answer. Every cheat must score zero
-autograded marks, the model full marks, the written answers must reach manual grading as
-written, and no file the tampering cheats aim at may change. ``benchmarks/bench_grading.py
---cheats`` runs the whole corpus on every week.
+One ``grade_assignment`` call (the trusted grader, the default) grades the model answers and a
+representative subset of the corpus (``tests/course/cheats/``, at least one cheat of each
+class), each cheat as one learner handing in the blank release with the cheat as its first
+answer. The assignment is the tiny fixture ``01-tiny-list-sizes`` (a locked set-up cell, two
+autograded questions with hidden tests, one written answer), so that the whole batch grades in
+a few minutes; the cheats aim at what every week shares (the kernel, the grader, clearlib's
+files, the dataset). Every cheat must score zero autograded marks, the model full marks, the
+written answer must reach manual grading as written, and no file the tampering cheats aim at
+may change. ``benchmarks/bench_grading.py --cheats`` runs the whole corpus on every real week,
+with the legacy grader's scores beside.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ sys.path.insert(0, str(HERE / "cheats"))
 import _corpus as corpus  # noqa: E402
 import _tutor_week as week  # noqa: E402
 
-ASSIGNMENT = "02-working-with-tables"
-#: One or more of each class (hooks and spoofing several times); the rest run in the benchmark.
-SUBSET = ("01", "04", "05", "06", "07", "08", "10", "11", "13", "15", "16", "17", "19")
+ASSIGNMENT = "01-tiny-list-sizes"
+SOURCE = HERE / "fixtures_check" / "source"
+WEEK = HERE.parent.parent / "course" / "source" / "02-working-with-tables"
+#: One or more of each class (hooks and spoofing twice); the rest run in the benchmark.
+SUBSET = ("01", "04", "06", "07", "08", "11", "13", "16", "17", "19")
 #: The classes of cheat issue #15 lists (the first words of each cheat's docstring).
 CLASSES = {
     "Kernel hook tampering",
@@ -41,10 +47,11 @@ CLASSES = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory):
-    """Week 02 released; the model and each cheat of the subset handed in and graded at once."""
+    """The tiny assignment released; the model and each cheat of the subset handed in and
+    graded at once."""
     from clearlib.course import grade_assignment
 
-    course = week.release(tmp_path_factory.mktemp("cheats"), ASSIGNMENT)
+    course = week.release(tmp_path_factory.mktemp("cheats"), ASSIGNMENT, source=SOURCE)
     release = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     notebooks = {"model": nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)}
     for name in SUBSET:
@@ -54,7 +61,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
     guarded = corpus.guarded_files()
     before = corpus.fingerprint(guarded)
     report = grade_assignment(
-        ASSIGNMENT, course_dir=course, jobs=2, cell_timeout=60, progress=False, force=True
+        ASSIGNMENT, course_dir=course, jobs=2, cell_timeout=30, progress=False, force=True
     )
     changed = [p for p, h in corpus.fingerprint(guarded).items() if before.get(p) != h]
     return course, notebooks, report, changed, corpus.leftovers()
@@ -76,7 +83,7 @@ def test_the_corpus_has_every_class_of_cheat() -> None:
 def test_a_cheat_goes_in_the_first_answer_cell_with_the_declared_answers(tmp_path: Path) -> None:
     """The cheat notebook is the blank release with the cheat, and the week's declared answers
     filled in, as its first answer cell; the other answers are left blank."""
-    source = HERE.parent.parent / "course" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    source = WEEK / f"{WEEK.name}.ipynb"
     answers = corpus.declared_answers(nbformat.read(source, 4))
     assert answers["pharmacist_phone_mar"] == "table"
     assert answers["n_no_appointments"] == "number"
@@ -100,9 +107,14 @@ def test_every_cheat_scores_zero_and_the_model_full_marks(graded) -> None:
 
 
 def test_every_learner_is_graded_whatever_the_others_did(graded) -> None:
-    """No cheat stops the grading of anyone: every learner has a graded result."""
+    """No cheat stops the grading of anyone: every learner has a result for every question
+    (a cheat that kills its kernel is reported so), and the model is graded normally."""
     _, notebooks, report, _, _ = graded
-    assert {r.learner: r.status for r in report.learners} == dict.fromkeys(notebooks, "graded")
+    statuses = {r.learner: r.status for r in report.learners}
+    assert set(statuses) == set(notebooks) and statuses["model"] == "graded"
+    assert "failed" not in statuses.values(), statuses
+    asked = {q.grade_id for q in report["model"].questions}
+    assert all({q.grade_id for q in r.questions} == asked for r in report.learners)
 
 
 def test_written_answers_reach_manual_grading_untouched(graded) -> None:
