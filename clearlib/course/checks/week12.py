@@ -34,6 +34,9 @@ def parameters_cell(text: Any, practices: Sequence[str]) -> None:
     """Check a parameters cell holds plain values (no calculation, import or data), with the
     defaults the question gives, each of the right type.
 
+    Only ``name = constant`` lines count as plain: an assignment to anything but a name (an
+    attribute or item of an expression, e.g. ``__import__("os").system(...).x = 1``) runs code.
+
     Parameters
     ----------
     text : str
@@ -55,7 +58,11 @@ def parameters_cell(text: Any, practices: Sequence[str]) -> None:
     computed = [
         ast.unparse(s)
         for s in tree.body
-        if not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant))
+        if not (
+            isinstance(s, ast.Assign)
+            and isinstance(s.value, ast.Constant)
+            and all(isinstance(t, ast.Name) for t in s.targets)
+        )
     ]
     _require(
         not computed,
