@@ -211,6 +211,52 @@ def test_tables_with_categorical_columns_and_clearlib_objects_cross(tmp_path: Pa
     pd.testing.assert_series_equal(got["d"]["parts"][0], values["d"]["parts"][0])
 
 
+def test_figures_keep_their_data_and_series_by_month_their_periods(tmp_path: Path) -> None:
+    """A plotly figure's arrays (written as typed base64 by plotly 6+) come back as numbers,
+    and a Series indexed by month keeps its PeriodIndex, when read by a fresh trusted Python."""
+    import subprocess
+
+    import plotly.express as px
+
+    fig = px.imshow(np.arange(6.0).reshape(2, 3))
+    fig.add_bar(x=np.array([1, 2]), y=np.array([3.5, 4.5]))
+    months = pd.PeriodIndex(["2025-04", "2025-05"], freq="M", name="month")
+    per_day = pd.Series([61.5, 58.0], index=months, name="per_working_day")
+    export_answers(
+        {"fig": fig, "s": per_day}, str(tmp_path), [("fig", "figure", 0), ("s", "series", 0)], "c"
+    )
+    read = (
+        "import json, sys\n"
+        "from clearlib.course._answers import Answer, load_answer\n"
+        "fig = load_answer(sys.argv[1], Answer('fig', 'figure'))\n"
+        "s = load_answer(sys.argv[1], Answer('s', 'series'))\n"
+        "print(json.dumps({'z': fig.data[0].z.tolist(), 'x': list(map(int, fig.data[1].x)),\n"
+        "  'y': list(fig.data[1].y), 'index': [str(p) for p in s.index],\n"
+        "  'dtype': str(s.index.dtype), 'name': s.name}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", read, str(tmp_path)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {
+        "z": [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]],
+        "x": [1, 2],
+        "y": [3.5, 4.5],
+        "index": ["2025-04", "2025-05"],
+        "dtype": "period[M]",
+        "name": "per_working_day",
+    }
+
+
+def test_a_typed_array_of_another_type_is_refused(tmp_path: Path) -> None:
+    """A figure whose data claims a type plotly never writes is refused, not decoded."""
+    (tmp_path / "fig.plotly.json").write_text(
+        json.dumps({"data": [{"type": "bar", "x": {"dtype": "O", "bdata": "AA=="}}]})
+    )
+    with pytest.raises(AnswerExportError, match="array of a type"):
+        load_answer(tmp_path, Answer("fig", "figure"))
+
+
 def test_a_fifo_where_an_answer_should_be_is_refused_at_once(tmp_path: Path) -> None:
     """A named pipe in the export folder fails the answer instead of blocking the reader."""
     import os
