@@ -42,10 +42,13 @@ time-out is scored as failed, then a new kernel is started, the cells that ran b
 again (without keeping their output) and grading goes on with the next cell. Each such event is
 recorded as an :class:`Incident`.
 
-What the sandbox does not do: learner code and the tests still share one kernel, as in every
-nbgrader setup, so a learner can tamper with the tests that run after their code (nbgrader's
-checksums restore the test cells' text, not the kernel's state); faculty should read the
-outliers.
+What the sandbox alone does not do: keep the tests away from the learner's code. With plain
+``SandboxedExecute`` the test cells run in the learner's kernel, as in every nbgrader set-up,
+so code that runs before them can change what they see. ``clearlib course grade`` therefore
+uses :class:`~clearlib.course._trusted_execute.TrustedExecute`, this class's subclass, which
+runs no test cell in the kernel: the kernel exports each test's declared answers as data, and
+the tests run in a trusted process (:mod:`clearlib.course._trusted`). ``--legacy-grader``
+keeps this class's behaviour, for comparison.
 """
 
 from __future__ import annotations
