@@ -57,6 +57,12 @@ share_65_plus = 0.15
 """
 
 
+#: Not collected: each cheat of the corpus is code a learner would hand in, and runs when its
+#: file is imported (``--doctest-modules`` imports every module it finds). They are graded, in
+#: the sandbox, by tests/course/test_cheats.py and benchmarks/bench_grading.py --cheats.
+collect_ignore_glob = ["course/cheats/*.py"]
+
+
 @pytest.fixture(scope="session")
 def tiny_spec_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The path of ``tiny.toml``: 2 PCNs, practices SYN-G001/G002 and SYN-G003."""
