@@ -84,6 +84,8 @@ MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000
 #: Oldest pyarrow whose IPC reader is safe from CVE-2023-47248 (arbitrary code while reading).
 MIN_PYARROW = (14, 0, 1)
+#: What a question's check says when the learner's notebook never set its answer (a blank).
+NOT_DEFINED = "is not defined: run the cell that sets it"
 
 _DECLARATION = re.compile(r"^\s*#\s*answers\s*:(?P<body>.*)$", re.IGNORECASE)
 _ITEM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<kind>[a-z]+)(?P<opt>\?)?$")
@@ -989,9 +991,7 @@ def load_answer(folder: str | os.PathLike, answer: Answer) -> Any:
             except (OSError, ValueError):
                 note = None
         if type(note) is dict and note.get("problem") == "missing":
-            raise AnswerExportError(
-                f"{where} is not defined: run the cell that sets it, and keep its name as given"
-            )
+            raise AnswerExportError(f"{where} {NOT_DEFINED}, and keep its name as given")
         if type(note) is dict and note.get("problem") in ("type", "unsaveable"):
             found = re.sub(r"[^\w`.,:;()<> '\-\[\]]", "", str(note.get("found", "")))[:300]
             if note["problem"] == "type":

@@ -450,4 +450,10 @@ def similarity_report(
 def _blank(message: str) -> bool:
     """A failure that only says no answer was given (not answered, name not defined) is no
     evidence: every blank answer gives it."""
-    return "NotImplementedError" in message or message.startswith("NameError")
+    from clearlib.course._answers import NOT_DEFINED
+
+    return (
+        "NotImplementedError" in message
+        or message.startswith("NameError")
+        or (message.startswith("AnswerError") and NOT_DEFINED in message)
+    )
