@@ -317,12 +317,16 @@ def test_cli_grade_passes_every_option_to_grade_assignment(
                 "memory_mb": 2048,
                 "output_limit_kb": 64,
                 "force": True,
+                "trusted": True,
             },
         )
     ]
     calls.clear()
     assert CliRunner().invoke(course_app, ["grade", NAME]).exit_code == 0
     assert calls[0][1]["force"] is False  # by default only new and changed submissions
+    calls.clear()
+    assert CliRunner().invoke(course_app, ["grade", NAME, "--legacy-grader"]).exit_code == 0
+    assert calls[0][1]["trusted"] is False  # tests in the learner's kernel, for comparison
 
 
 def test_public_names_of_clearlib_course() -> None:
